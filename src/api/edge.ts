@@ -1,0 +1,48 @@
+/** The transport-neutral request/response the HTTP edges (node:http, fetch) translate to and from. */
+export interface EdgeRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw body, already size-checked; null for bodiless methods. */
+  body: Uint8Array | null;
+  /** Aborted when the client disconnects or the gateway shuts down. */
+  signal: AbortSignal;
+  requestId: string;
+}
+
+export interface EdgeResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** A complete body... */
+  body?: string;
+  /** ...or a stream of already-encoded SSE frames, written as they come. */
+  stream?: AsyncIterable<string>;
+  /**
+   * Edges call this exactly once when the response is over: fully written, failed, or abandoned by the client.
+   * It records the request's metrics, so streams are measured to their last byte.
+   */
+  finish?: () => void;
+}
+
+export function header(request: EdgeRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const safeRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Honours a caller's `x-request-id` when it is a plain token; otherwise mints one. */
+export function requestIdFrom(incoming: string | undefined): string {
+  return incoming !== undefined && safeRequestId.test(incoming) ? incoming : crypto.randomUUID();
+}
+
+/** The caller's credential: `Authorization: Bearer <key>` (OpenAI) or `x-api-key` (Anthropic). */
+export function credentialOf(request: EdgeRequest): string | undefined {
+  const authorization = header(request, 'authorization');
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    return match?.[1]?.trim();
+  }
+  return header(request, 'x-api-key');
+}

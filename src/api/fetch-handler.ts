@@ -1,0 +1,97 @@
+/**
+ * The portable edge: the gateway as a web-standard `(Request) => Promise<Response>` handler, for mounting in
+ * Hono, Next.js route handlers, or any fetch-based server. Same dispatch and semantics as the node:http edge.
+ */
+import { GatewayError, openAIErrorBody } from '../core/errors.js';
+import type { Gateway } from '../gateway.js';
+import { requestIdFrom } from './edge.js';
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+async function readLimited(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (request.body === null) return null;
+  const declared = Number(request.headers.get('content-length'));
+  if (declared > limit) throw new GatewayError('request_too_large', `The request body exceeds the limit of ${limit} bytes.`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new GatewayError('request_too_large', `The request body exceeds the limit of ${limit} bytes.`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+function errorAsResponse(error: GatewayError, requestId: string): Response {
+  return Response.json(openAIErrorBody(error), { status: error.status, headers: { 'x-request-id': requestId } });
+}
+
+export function createFetchHandler(gateway: Gateway): FetchHandler {
+  return async (request) => {
+    const requestId = requestIdFrom(request.headers.get('x-request-id') ?? undefined);
+    if (gateway.draining) return errorAsResponse(new GatewayError('shutting_down', 'The gateway is shutting down.'), requestId);
+    const { server: settings } = gateway.config();
+    let body: Uint8Array | null;
+    try {
+      body = await readLimited(request, settings.max_body_bytes);
+    } catch (error) {
+      return errorAsResponse(
+        error instanceof GatewayError ? error : new GatewayError('invalid_request', 'The request body could not be read.'),
+        requestId,
+      );
+    }
+    const controller = new AbortController();
+    const untrack = gateway.track(controller);
+    const onClientAbort = () => controller.abort(new GatewayError('client_closed', 'The client closed the request.'));
+    request.signal.addEventListener('abort', onClientAbort, { once: true });
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    const response = await gateway.handle({
+      method: request.method,
+      path: new URL(request.url).pathname,
+      headers,
+      body,
+      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(settings.request_timeout_ms)]),
+      requestId,
+    });
+    const end = () => {
+      request.signal.removeEventListener('abort', onClientAbort);
+      untrack();
+      response.finish?.();
+    };
+    if (response.stream === undefined) {
+      end();
+      return new Response(response.body, { status: response.status, headers: response.headers });
+    }
+    const frames = response.stream[Symbol.asyncIterator]();
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(sink) {
+        try {
+          const next = await frames.next();
+          if (next.done) {
+            sink.close();
+            end();
+          } else sink.enqueue(encoder.encode(next.value));
+        } catch (error) {
+          sink.error(error);
+          end();
+        }
+      },
+      async cancel() {
+        controller.abort(new GatewayError('client_closed', 'The client closed the stream.'));
+        await frames.return?.();
+        end();
+      },
+    });
+    return new Response(stream, { status: response.status, headers: response.headers });
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * The `node:http` edge (the fast path, DESIGN.md §1): body limit, request id, client-disconnect abort, overall
+ * time limit, backpressure-aware streaming, and keep-alive handling for graceful shutdown.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { GatewayError, openAIErrorBody } from '../core/errors.js';
+import type { Gateway } from '../gateway.js';
+import { requestIdFrom, type EdgeResponse } from './edge.js';
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function writeError(res: ServerResponse, requestId: string, error: GatewayError, close: boolean): void {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
+  if (close) headers.connection = 'close';
+  res.writeHead(error.status, headers).end(JSON.stringify(openAIErrorBody(error)));
+}
+
+async function writeStream(res: ServerResponse, stream: AsyncIterable<string>): Promise<void> {
+  for await (const frame of stream) {
+    if (res.destroyed) break;
+    if (!res.write(frame)) {
+      await new Promise<void>((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
+    }
+  }
+  res.end();
+}
+
+export function createNodeServer(gateway: Gateway): Server {
+  const server = createServer(async (req, res) => {
+    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+    const { server: settings } = gateway.config();
+    if (gateway.draining) {
+      writeError(res, requestId, new GatewayError('shutting_down', 'The gateway is shutting down.'), true);
+      return;
+    }
+    const controller = new AbortController();
+    const untrack = gateway.track(controller);
+    res.on('close', () => {
+      untrack();
+      if (!res.writableFinished) controller.abort(new GatewayError('client_closed', 'The client closed the connection.'));
+    });
+    let body: Uint8Array | null = null;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      try {
+        body = await readBody(req, settings.max_body_bytes);
+      } catch (error) {
+        const tooLarge = error instanceof BodyTooLarge;
+        writeError(
+          res,
+          requestId,
+          tooLarge
+            ? new GatewayError('request_too_large', `The request body exceeds the limit of ${settings.max_body_bytes} bytes.`)
+            : new GatewayError('invalid_request', 'The request body could not be read.'),
+          true,
+        );
+        return;
+      }
+    }
+    const queryAt = req.url?.indexOf('?') ?? -1;
+    const path = queryAt >= 0 ? req.url!.slice(0, queryAt) : (req.url ?? '/');
+    let response: EdgeResponse | undefined;
+    try {
+      response = await gateway.handle({
+        method: req.method ?? 'GET',
+        path,
+        headers: req.headers,
+        body,
+        signal: AbortSignal.any([controller.signal, AbortSignal.timeout(settings.request_timeout_ms)]),
+        requestId,
+      });
+      if (res.destroyed) return;
+      res.writeHead(response.status, response.headers);
+      if (response.stream === undefined) res.end(response.body);
+      else await writeStream(res, response.stream);
+    } catch {
+      if (!res.headersSent) writeError(res, requestId, new GatewayError('internal_error', 'Internal gateway error.'), false);
+      else res.destroy();
+    } finally {
+      response?.finish?.();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0; // streams may run long; the gateway's own time limit applies per request
+  return server;
+}
+
+/** Stops accepting connections, drains in-flight requests, and closes idle keep-alive sockets. */
+export async function closeNodeServer(server: Server, gateway: Gateway, graceMs?: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  await gateway.close(graceMs);
+  server.closeAllConnections();
+  await closed;
+}

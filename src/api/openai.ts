@@ -1,0 +1,85 @@
+/** OpenAI-compatible endpoints: chat completions, completions, embeddings, models. */
+import type { Answer, GatewayApp } from '../app.js';
+import type { GatewayContext } from '../core/context.js';
+import { GatewayError, openAIErrorBody, toGatewayError } from '../core/errors.js';
+import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/openai-schema.js';
+import type { Usage } from '../core/openai-types.js';
+import { encodeSSE } from '../core/sse.js';
+import type { EdgeRequest, EdgeResponse } from './edge.js';
+import { parseJsonBody } from './request-body.js';
+import { jsonResponse, sseResponse } from './respond.js';
+
+interface StreamChunk {
+  choices: unknown[];
+  usage?: Usage | null;
+}
+
+/**
+ * Re-encodes an internal chunk stream as OpenAI SSE. Usage-only chunks reach the client only when it asked
+ * (`stream_options.include_usage`). A failure after the commit point is reported in-band as an `error` event,
+ * with no `[DONE]`, so no client mistakes a cut-off answer for a complete one.
+ */
+export async function* openAISSE<C extends StreamChunk>(
+  ctx: GatewayContext,
+  answer: { first: C; rest: AsyncIterator<C> },
+  includeUsage: boolean,
+): AsyncGenerator<string> {
+  const encode = (chunk: C): string | undefined => {
+    if (chunk.choices.length === 0 && chunk.usage) return includeUsage ? encodeSSE(chunk) : undefined;
+    if (!includeUsage && 'usage' in chunk) delete chunk.usage;
+    return encodeSSE(chunk);
+  };
+  try {
+    const first = encode(answer.first);
+    if (first !== undefined) yield first;
+    for (;;) {
+      const next = await answer.rest.next();
+      if (next.done) break;
+      const frame = encode(next.value);
+      if (frame !== undefined) yield frame;
+    }
+  } catch (thrown) {
+    if (ctx.signal.aborted) return;
+    const error = toGatewayError(thrown);
+    ctx.errorCode = error.code;
+    yield encodeSSE(openAIErrorBody(error), 'error');
+    return;
+  }
+  yield 'data: [DONE]\n\n';
+}
+
+function respond<R, C extends StreamChunk>(ctx: GatewayContext, answer: Answer<R, C>, includeUsage: boolean): EdgeResponse {
+  if (answer.kind === 'complete') return jsonResponse(ctx, 200, answer.response);
+  return sseResponse(ctx, openAISSE(ctx, answer, includeUsage));
+}
+
+export async function chatCompletions(app: GatewayApp, ctx: GatewayContext, request: EdgeRequest): Promise<EdgeResponse> {
+  const body = parseJsonBody(request.body, chatRequestSchema);
+  if (body.stream !== true && body.stream_options != null) {
+    throw new GatewayError('invalid_request', "'stream_options' is only allowed when 'stream' is true.", { param: 'stream_options' });
+  }
+  if (body.top_logprobs != null && body.logprobs !== true) {
+    throw new GatewayError('invalid_request', "'logprobs' must be true when 'top_logprobs' is set.", { param: 'top_logprobs' });
+  }
+  const answer = await app.chatCompletions(ctx, body);
+  return respond(ctx, answer, body.stream_options?.include_usage === true);
+}
+
+export async function completions(app: GatewayApp, ctx: GatewayContext, request: EdgeRequest): Promise<EdgeResponse> {
+  const body = parseJsonBody(request.body, completionRequestSchema);
+  const answer = await app.completions(ctx, body);
+  return respond(ctx, answer, body.stream_options?.include_usage === true);
+}
+
+export async function embeddings(app: GatewayApp, ctx: GatewayContext, request: EdgeRequest): Promise<EdgeResponse> {
+  const body = parseJsonBody(request.body, embeddingRequestSchema);
+  return jsonResponse(ctx, 200, await app.embeddings(ctx, body));
+}
+
+export function listModels(app: GatewayApp, ctx: GatewayContext): EdgeResponse {
+  return jsonResponse(ctx, 200, { object: 'list', data: app.listModels(ctx) });
+}
+
+export function getModel(app: GatewayApp, ctx: GatewayContext, id: string): EdgeResponse {
+  return jsonResponse(ctx, 200, app.getModel(ctx, id));
+}

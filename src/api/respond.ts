@@ -1,0 +1,45 @@
+/** Response builders shared by every endpoint family: JSON bodies, error envelopes, gateway headers. */
+import type { GatewayContext } from '../core/context.js';
+import { anthropicErrorBody, openAIErrorBody, type GatewayError } from '../core/errors.js';
+import type { EdgeResponse } from './edge.js';
+
+export type Dialect = 'openai' | 'anthropic';
+
+/** `x-request-id` and the `x-switchyard-*` headers (DESIGN.md §2). */
+export function gatewayHeaders(ctx: GatewayContext): Record<string, string> {
+  const headers: Record<string, string> = { 'x-request-id': ctx.requestId };
+  if (ctx.model !== undefined) headers['x-switchyard-model'] = ctx.model;
+  if (ctx.provider !== undefined) headers['x-switchyard-provider'] = ctx.provider;
+  if (ctx.attempts.length > 0) headers['x-switchyard-attempts'] = String(ctx.attempts.length);
+  if (ctx.endpoint !== 'models') headers['x-switchyard-cache'] = ctx.cache;
+  if (ctx.costUsd !== undefined) headers['x-switchyard-cost-usd'] = ctx.costUsd.toFixed(8);
+  return headers;
+}
+
+export function jsonResponse(ctx: GatewayContext, status: number, body: unknown): EdgeResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx) },
+    body: JSON.stringify(body),
+  };
+}
+
+export function errorResponse(ctx: GatewayContext, error: GatewayError, dialect: Dialect): EdgeResponse {
+  ctx.errorCode = error.code;
+  const response = jsonResponse(ctx, error.status, dialect === 'anthropic' ? anthropicErrorBody(error) : openAIErrorBody(error));
+  if (error.retryAfterSeconds !== undefined && (error.status === 429 || error.status === 503)) {
+    response.headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
+  }
+  return response;
+}
+
+export const sseHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  // Tells nginx-style proxies in front of the gateway not to buffer the stream.
+  'x-accel-buffering': 'no',
+};
+
+export function sseResponse(ctx: GatewayContext, stream: AsyncIterable<string>): EdgeResponse {
+  return { status: 200, headers: { ...sseHeaders, ...gatewayHeaders(ctx) }, stream };
+}

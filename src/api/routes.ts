@@ -1,0 +1,88 @@
+/**
+ * The route table and the one dispatch function both HTTP edges call. Every `/v1` request gets a context,
+ * authentication, an error envelope in its dialect, gateway headers, and exactly one metrics record when its
+ * last byte is out.
+ */
+import Router from 'find-my-way';
+import type { GatewayApp } from '../app.js';
+import { createContext, type GatewayContext } from '../core/context.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import { credentialOf, type EdgeRequest, type EdgeResponse } from './edge.js';
+import { errorResponse, type Dialect } from './respond.js';
+import * as openai from './openai.js';
+import * as system from './system.js';
+
+export interface GatewayState {
+  app: GatewayApp;
+  readiness(): { ok: boolean; reason?: string };
+}
+
+type Params = Record<string, string | undefined>;
+
+interface ApiRoute {
+  endpoint: GatewayContext['endpoint'];
+  dialect: Dialect;
+  handle(state: GatewayState, ctx: GatewayContext, request: EdgeRequest, params: Params): Promise<EdgeResponse> | EdgeResponse;
+}
+
+interface SystemRoute {
+  system: true;
+  handle(state: GatewayState): Promise<EdgeResponse> | EdgeResponse;
+}
+
+type RouteSpec = ApiRoute | SystemRoute;
+
+const routes: [method: 'GET' | 'POST', path: string, spec: RouteSpec][] = [
+  ['POST', '/v1/chat/completions', { endpoint: 'chat', dialect: 'openai', handle: (s, ctx, r) => openai.chatCompletions(s.app, ctx, r) }],
+  ['POST', '/v1/completions', { endpoint: 'completions', dialect: 'openai', handle: (s, ctx, r) => openai.completions(s.app, ctx, r) }],
+  ['POST', '/v1/embeddings', { endpoint: 'embeddings', dialect: 'openai', handle: (s, ctx, r) => openai.embeddings(s.app, ctx, r) }],
+  ['GET', '/v1/models', { endpoint: 'models', dialect: 'openai', handle: (s, ctx) => openai.listModels(s.app, ctx) }],
+  ['GET', '/v1/models/*', { endpoint: 'models', dialect: 'openai', handle: (s, ctx, _r, p) => openai.getModel(s.app, ctx, p['*'] ?? '') }],
+  ['GET', '/healthz', { system: true, handle: () => system.healthz() }],
+  ['GET', '/readyz', { system: true, handle: (s: GatewayState) => system.readyz(s.readiness()) }],
+  ['GET', '/metrics', { system: true, handle: (s: GatewayState) => system.metrics(s.app) }],
+];
+
+const router = Router({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+const noop = () => undefined;
+for (const [method, path, spec] of routes) router.on(method, path, noop, spec);
+
+/** Registers more routes (other endpoint families) before the first request. */
+export function addRoute(method: 'GET' | 'POST', path: string, spec: ApiRoute): void {
+  router.on(method, path, noop, spec);
+}
+
+function notFound(request: EdgeRequest, allowed: boolean): GatewayError {
+  return allowed
+    ? new GatewayError('method_not_allowed', `Method ${request.method} is not allowed on ${request.path}.`)
+    : new GatewayError('not_found', `Unknown route: ${request.method} ${request.path}.`);
+}
+
+export async function dispatch(state: GatewayState, request: EdgeRequest): Promise<EdgeResponse> {
+  const match = router.find(request.method as 'GET', request.path);
+  const spec = match?.store as RouteSpec | undefined;
+  if (spec !== undefined && 'system' in spec) return spec.handle(state);
+
+  const ctx = createContext(request.requestId, spec?.endpoint ?? 'chat', request.signal);
+  const { metrics } = state.app;
+  metrics.inFlight.inc();
+  let response: EdgeResponse;
+  try {
+    if (spec === undefined) {
+      const other = request.method === 'GET' ? 'POST' : 'GET';
+      throw notFound(request, router.find(other, request.path) !== null);
+    }
+    state.app.authenticate(ctx, credentialOf(request));
+    response = await spec.handle(state, ctx, request, match!.params);
+  } catch (thrown) {
+    response = errorResponse(ctx, toGatewayError(thrown), spec?.dialect ?? 'openai');
+  }
+  let finished = false;
+  response.finish = () => {
+    if (finished) return;
+    finished = true;
+    metrics.inFlight.dec();
+    metrics.recordRequest(ctx, response.status, ctx.errorCode);
+  };
+  return response;
+}

@@ -1,0 +1,42 @@
+/** The one object that travels the whole request path. Stages read and fill it; the edge turns it into headers. */
+import type { Usage } from './openai-types.js';
+
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  startedAt: number;
+  durationMs?: number;
+  errorCode?: string;
+}
+
+export interface GatewayContext {
+  readonly requestId: string;
+  /** `performance.now()` when the request arrived. */
+  readonly startedAt: number;
+  /** Aborted when the client goes away or the gateway gives up. */
+  readonly signal: AbortSignal;
+  /** The API family the caller spoke: metrics label and error dialect. */
+  readonly endpoint: 'chat' | 'completions' | 'embeddings' | 'messages' | 'models';
+  /** The public model (or alias) the caller asked for. */
+  requestedModel?: string;
+  /** The public model that served the request, after alias resolution. */
+  model?: string;
+  provider?: string;
+  providerType?: string;
+  attempts: AttemptRecord[];
+  usage?: Usage;
+  /** ms from arrival to the first upstream token (streams) or the full response (non-stream). */
+  ttftMs?: number;
+  cache: 'hit' | 'miss' | 'semantic' | 'bypass';
+  costUsd?: number;
+  /** The error code the request ended with, also when it failed after the commit point (in-band). */
+  errorCode?: string;
+}
+
+export function createContext(
+  requestId: string,
+  endpoint: GatewayContext['endpoint'],
+  signal: AbortSignal,
+): GatewayContext {
+  return { requestId, startedAt: performance.now(), signal, endpoint, attempts: [], cache: 'bypass' };
+}

@@ -1,0 +1,47 @@
+/**
+ * The one interface every provider adapter implements. Adapters translate the internal (OpenAI-shaped) model to
+ * their wire format and back, classify their own errors into `GatewayError`s, and never know about each other.
+ */
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from './openai-schema.js';
+import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse } from './openai-types.js';
+
+export interface UpstreamCall {
+  /** The model name the upstream knows (the deployment's `model`). */
+  model: string;
+  /** Aborts the upstream request: client disconnect, deadline, shutdown. */
+  signal: AbortSignal;
+  /** The gateway's request id, forwarded upstream for correlation. */
+  requestId: string;
+}
+
+/**
+ * Streams are async iterables of internal chunks. The upstream request starts on the first `next()`, and every
+ * failure before the first chunk is thrown from it, so callers can hold response headers back until the
+ * upstream has really answered (the commit point). Adapters always end a successful stream with a usage-only
+ * chunk (`choices: []`, `usage` set) when the upstream reports usage; the ingress decides what the client sees.
+ * A stream that ends without a finish reason throws `upstream_bad_response`.
+ */
+export interface ProviderAdapter {
+  /** Configured provider name (a key of `providers:`). */
+  readonly name: string;
+  /** Adapter type (`openai`, `anthropic`, ...), for metrics and headers only. */
+  readonly type: string;
+  chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse>;
+  streamChat(request: ChatRequest, call: UpstreamCall): AsyncIterable<ChatChunk>;
+  completions?(request: CompletionRequest, call: UpstreamCall): Promise<CompletionResponse>;
+  streamCompletions?(request: CompletionRequest, call: UpstreamCall): AsyncIterable<CompletionResponse>;
+  embeddings?(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse>;
+  /** Cheap liveness probe of the upstream; throws a GatewayError when it is unhealthy. */
+  checkHealth?(signal: AbortSignal): Promise<void>;
+  /** Releases connection pools. */
+  close?(): Promise<void>;
+}
+
+/** The capabilities an endpoint needs; used to pick only deployments whose adapter supports the operation. */
+export type Operation = 'chat' | 'completions' | 'embeddings';
+
+export function supports(adapter: ProviderAdapter, operation: Operation): boolean {
+  if (operation === 'chat') return true;
+  if (operation === 'completions') return adapter.completions !== undefined;
+  return adapter.embeddings !== undefined;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/** Process entry: load config, start the gateway and its HTTP edge, reload on change/SIGHUP, drain on SIGTERM. */
+import { once } from 'node:events';
+import { loadConfig } from './config/load.js';
+import { watchConfig } from './config/watch.js';
+import { startGateway } from './gateway.js';
+import { closeNodeServer, createNodeServer } from './api/node-server.js';
+import { log } from './observability/log.js';
+
+async function main(): Promise<void> {
+  const { config, path } = loadConfig();
+  const gateway = startGateway(config, { processMetrics: true });
+  const server = createNodeServer(gateway);
+  server.listen(config.server.port, config.server.host);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+  log.info('switchyard listening', {
+    url: `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`,
+    config: path ?? 'built-in demo (sim provider; no switchyard.yaml found)',
+    models: Object.keys(config.models).length,
+    auth: config.auth.master_key ? 'master key' : 'open (demo mode: no keys configured)',
+  });
+
+  const watcher =
+    path === undefined
+      ? undefined
+      : watchConfig(
+          path,
+          (next) => gateway.reload(next),
+          (event) => (event.ok ? log.info(event.message) : log.error(event.message)),
+        );
+  process.on('SIGHUP', () => watcher?.reload());
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('draining in-flight requests', { signal, grace_ms: gateway.config().server.shutdown_grace_ms });
+    watcher?.close();
+    await closeNodeServer(server, gateway);
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  log.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

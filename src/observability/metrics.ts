@@ -1,0 +1,94 @@
+/**
+ * Prometheus metrics (`/metrics`). Names follow the OpenTelemetry GenAI conventions where they exist
+ * (`gen_ai.client.operation.duration`, `gen_ai.server.time_to_first_token`, `gen_ai.client.token.usage`),
+ * written the Prometheus way. One registry per gateway, so several gateways can live in one process.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { GatewayContext } from '../core/context.js';
+
+const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'switchyard_requests_total',
+    help: 'Requests answered, by endpoint, public model, provider and HTTP status.',
+    labelNames: ['endpoint', 'model', 'provider', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'switchyard_errors_total',
+    help: 'Failed requests by endpoint and error code.',
+    labelNames: ['endpoint', 'code'] as const,
+    registers: [this.registry],
+  });
+  private readonly attempts = new Counter({
+    name: 'switchyard_upstream_attempts_total',
+    help: 'Upstream attempts by provider and outcome (ok or an error code).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'gen_ai_client_operation_duration_seconds',
+    help: 'Request duration from arrival to the last byte, seconds.',
+    labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+  private readonly ttft = new Histogram({
+    name: 'gen_ai_server_time_to_first_token_seconds',
+    help: 'Time from arrival to the first token (streams) or the full answer (non-stream), seconds.',
+    labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+  private readonly tokenUsage = new Histogram({
+    name: 'gen_ai_client_token_usage',
+    help: 'Tokens per request by type (input, output).',
+    labelNames: ['gen_ai_token_type', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
+    buckets: tokenBuckets,
+    registers: [this.registry],
+  });
+  private readonly tokens = new Counter({
+    name: 'switchyard_tokens_total',
+    help: 'Tokens processed by type (input, output, cached_input).',
+    labelNames: ['type', 'model', 'provider'] as const,
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'switchyard_in_flight_requests',
+    help: 'Requests being served now (streams included).',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Called once per request, when its last byte was sent (or it failed). */
+  recordRequest(ctx: GatewayContext, status: number, errorCode?: string): void {
+    const model = ctx.model ?? ctx.requestedModel ?? 'none';
+    const provider = ctx.provider ?? 'none';
+    this.requests.inc({ endpoint: ctx.endpoint, model, provider, status });
+    if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
+    for (const attempt of ctx.attempts) this.attempts.inc({ provider: attempt.provider, outcome: attempt.errorCode ?? 'ok' });
+    if (ctx.endpoint === 'models') return;
+    const labels = { gen_ai_operation_name: ctx.endpoint, gen_ai_request_model: model, gen_ai_provider_name: provider };
+    this.duration.observe(labels, (performance.now() - ctx.startedAt) / 1000);
+    if (ctx.ttftMs !== undefined) this.ttft.observe(labels, ctx.ttftMs / 1000);
+    const usage = ctx.usage;
+    if (usage === undefined) return;
+    const tokenLabels = { gen_ai_request_model: model, gen_ai_provider_name: provider };
+    this.tokenUsage.observe({ ...tokenLabels, gen_ai_token_type: 'input' }, usage.prompt_tokens);
+    this.tokenUsage.observe({ ...tokenLabels, gen_ai_token_type: 'output' }, usage.completion_tokens);
+    this.tokens.inc({ type: 'input', model, provider }, usage.prompt_tokens);
+    this.tokens.inc({ type: 'output', model, provider }, usage.completion_tokens);
+    const cached = usage.prompt_tokens_details?.cached_tokens;
+    if (cached) this.tokens.inc({ type: 'cached_input', model, provider }, cached);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * One adapter for every upstream that speaks OpenAI's wire format: OpenAI itself, Azure OpenAI deployments and
+ * self-hosted engines. What differs between them (URLs, auth headers, small quirks) is passed in as data.
+ */
+import type { ProviderAdapter, UpstreamCall } from '../../core/provider.js';
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../core/openai-schema.js';
+import type {
+  ChatChunk,
+  ChatResponse,
+  CompletionResponse,
+  EmbeddingResponse,
+  FinishReason,
+} from '../../core/openai-types.js';
+import { GatewayError } from '../../core/errors.js';
+import { readUpstreamFailure } from '../../core/upstream-errors.js';
+import type { UpstreamHttp, UpstreamResponse } from '../../core/upstream-http.js';
+import { describeOpenAIError } from './errors.js';
+import { readOpenAIStream } from './stream.js';
+import type { EngineQuirks } from './engines.js';
+
+export type OpenAIOperation = 'chat/completions' | 'completions' | 'embeddings' | 'models';
+
+export interface OpenAIWireOptions {
+  name: string;
+  type: string;
+  http: UpstreamHttp;
+  /** Full URL for an operation on an upstream model. */
+  url(operation: OpenAIOperation, model: string): string;
+  /** Auth and static headers. */
+  headers: Record<string, string>;
+  quirks: EngineQuirks;
+  /** Whether the upstream accepts `/completions` (Azure and self-hosted engines do; OpenAI only for legacy models). */
+  supportsCompletions: boolean;
+}
+
+type Body = Record<string, unknown>;
+
+export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAdapter {
+  const { name, http, quirks } = options;
+
+  const headersFor = (call: UpstreamCall) => ({ ...options.headers, 'x-request-id': call.requestId });
+
+  async function post(operation: OpenAIOperation, body: Body, call: UpstreamCall): Promise<UpstreamResponse> {
+    const response = await http.send(options.url(operation, call.model), {
+      method: 'POST',
+      headers: headersFor(call),
+      body,
+      signal: call.signal,
+    });
+    if (response.status >= 400) throw await readUpstreamFailure(name, response, describeOpenAIError);
+    return response;
+  }
+
+  function shapeRequest<R extends { max_completion_tokens?: number | null; max_tokens?: number | null }>(
+    request: R,
+    model: string,
+    stream: boolean,
+  ): Body {
+    const body: Body = { ...request, model, stream };
+    if (quirks.legacyMaxTokens && request.max_completion_tokens != null) {
+      body.max_tokens ??= request.max_completion_tokens;
+      delete body.max_completion_tokens;
+    }
+    if (stream && !quirks.noStreamOptions) body.stream_options = { include_usage: true };
+    else delete body.stream_options;
+    return body;
+  }
+
+  const normalizeFinish = (reason: string | null | undefined): FinishReason | null => {
+    if (reason === null || reason === undefined) return null;
+    return (quirks.finishReasonAliases[reason] ?? reason) as FinishReason;
+  };
+
+  function normalizeChat(response: ChatResponse): ChatResponse {
+    if (!Array.isArray(response.choices)) {
+      throw new GatewayError('upstream_bad_response', `Upstream ${name} returned a completion without choices.`, {
+        retryable: true,
+      });
+    }
+    for (const choice of response.choices) {
+      choice.finish_reason = normalizeFinish(choice.finish_reason) ?? 'stop';
+      choice.logprobs ??= null;
+      choice.message.refusal ??= null;
+      choice.message.content ??= null;
+    }
+    response.usage ??= { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    return response;
+  }
+
+  function normalizeChunk(chunk: ChatChunk): ChatChunk {
+    for (const choice of chunk.choices) choice.finish_reason = normalizeFinish(choice.finish_reason);
+    return chunk;
+  }
+
+  const adapter: ProviderAdapter = {
+    name,
+    type: options.type,
+
+    async chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse> {
+      const response = await post('chat/completions', shapeRequest(request, call.model, false), call);
+      return normalizeChat((await response.json()) as ChatResponse);
+    },
+
+    async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk> {
+      const response = await post('chat/completions', shapeRequest(request, call.model, true), call);
+      yield* readOpenAIStream<ChatChunk>(name, response.body, normalizeChunk);
+    },
+
+    async embeddings(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse> {
+      const response = await post('embeddings', { ...request, model: call.model }, call);
+      const body = (await response.json()) as EmbeddingResponse;
+      if (!Array.isArray(body.data)) {
+        throw new GatewayError('upstream_bad_response', `Upstream ${name} returned embeddings without data.`, {
+          retryable: true,
+        });
+      }
+      body.usage ??= { prompt_tokens: 0, total_tokens: 0 };
+      return body;
+    },
+
+    async checkHealth(signal: AbortSignal): Promise<void> {
+      const response = await http.send(options.url('models', ''), { method: 'GET', headers: options.headers, signal });
+      if (response.status >= 400) throw await readUpstreamFailure(name, response, describeOpenAIError);
+      response.discard();
+    },
+
+    close: () => http.close(),
+  };
+
+  if (options.supportsCompletions) {
+    adapter.completions = async (request: CompletionRequest, call: UpstreamCall): Promise<CompletionResponse> => {
+      const response = await post('completions', shapeRequest(request, call.model, false), call);
+      const body = (await response.json()) as CompletionResponse;
+      for (const choice of body.choices ?? []) choice.finish_reason = normalizeFinish(choice.finish_reason) ?? 'stop';
+      return body;
+    };
+    adapter.streamCompletions = async function* (request: CompletionRequest, call: UpstreamCall) {
+      const response = await post('completions', shapeRequest(request, call.model, true), call);
+      yield* readOpenAIStream<CompletionResponse>(name, response.body, (chunk) => {
+        for (const choice of chunk.choices) choice.finish_reason = normalizeFinish(choice.finish_reason);
+        return chunk;
+      });
+    };
+  }
+  return adapter;
+}

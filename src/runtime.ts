@@ -1,0 +1,48 @@
+/**
+ * Everything derived from one validated config: adapters and the route table. A reload builds a new runtime
+ * and swaps it in whole; the old one's connection pools close once their in-flight requests finish.
+ */
+import type { ProviderAdapter } from './core/provider.js';
+import type { SwitchyardConfig } from './config/schema.js';
+import { createProviderAdapter } from './providers/registry.js';
+import type { AliasRoute, ModelRoute, RouteTable } from './routing/route-table.js';
+
+export interface Runtime {
+  readonly config: SwitchyardConfig;
+  readonly routes: RouteTable;
+  readonly adapters: ReadonlyMap<string, ProviderAdapter>;
+  /** Unix seconds when this config was loaded (the `created` of `/v1/models`). */
+  readonly loadedAt: number;
+  close(): Promise<void>;
+}
+
+export function buildRuntime(config: SwitchyardConfig): Runtime {
+  const adapters = new Map<string, ProviderAdapter>();
+  for (const [name, provider] of Object.entries(config.providers)) adapters.set(name, createProviderAdapter(name, provider));
+  const models = new Map<string, ModelRoute>();
+  for (const [name, model] of Object.entries(config.models)) {
+    models.set(name, {
+      name,
+      kind: model.kind,
+      deployments: model.deployments.map((deployment) => ({
+        adapter: adapters.get(deployment.provider)!,
+        upstreamModel: deployment.model,
+        weight: deployment.weight,
+      })),
+      fallbacks: model.fallbacks,
+      contextWindow: model.context_window,
+      ownedBy: model.owned_by ?? model.deployments[0]!.provider,
+    });
+  }
+  const aliases = new Map<string, AliasRoute>();
+  for (const [name, alias] of Object.entries(config.aliases)) aliases.set(name, { name, targets: alias.targets });
+  return {
+    config,
+    routes: { models, aliases },
+    adapters,
+    loadedAt: Math.floor(Date.now() / 1000),
+    async close() {
+      await Promise.allSettled([...adapters.values()].map((adapter) => adapter.close?.()));
+    },
+  };
+}
