@@ -44,8 +44,13 @@ export function interpolateEnv(value: unknown, env: Env, path: string[] = [], pr
   return value;
 }
 
+/** One problem per line, each `path: reason`; an unknown key is reported at its own path. */
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  return issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown key`)
+      : [`${formatPath(issue.path)}: ${issue.message}`],
+  );
 }
 
 /** Validates an already-parsed config object (from YAML or from `defineConfig`). */
@@ -63,9 +68,12 @@ export function parseConfigYaml(text: string, env: Env = process.env, source = '
   if (document.errors.length > 0) {
     throw new ConfigError(
       source,
-      document.errors.map((error) => `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0]}`),
+      document.errors.map(
+        (error) => `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0]!.replace(/:$/, '')}`,
+      ),
     );
   }
+  if (document.contents === null) throw new ConfigError(source, ['(root): the file is empty']);
   return parseConfig(document.toJS(), env, source);
 }
 
