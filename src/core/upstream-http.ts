@@ -35,7 +35,7 @@ export interface UpstreamResponse {
   text(): Promise<string>;
   /** Reads the body as JSON; a body that is not JSON becomes `upstream_bad_response`. */
   json(): Promise<unknown>;
-  /** Releases the connection without reading the body. */
+  /** Throws the body away and frees the connection for reuse. */
   discard(): void;
 }
 
@@ -93,7 +93,8 @@ export class UpstreamHttp {
     }
     const { body: stream } = response;
     const provider = this.providerName;
-    const transportError = (error: unknown) => this.transportError(error, init.signal);
+    // Once headers arrived the upstream was reached; a failure now means it cut its answer short.
+    const transportError = (error: unknown) => this.transportError(error, init.signal, 'body');
     return {
       status: response.statusCode,
       headers: headerLookup(response.headers),
@@ -127,13 +128,15 @@ export class UpstreamHttp {
         }
       },
       discard() {
-        stream.destroy();
+        // dump() reads the rest away so the connection can be reused; destroy() would emit an unhandled
+        // RequestAbortedError on the body stream and crash the process.
+        stream.dump().catch(() => undefined);
       },
     };
   }
 
   /** Maps undici/socket failures to GatewayErrors; an abort we asked for is rethrown as the abort reason. */
-  private transportError(error: unknown, signal: AbortSignal): unknown {
+  private transportError(error: unknown, signal: AbortSignal, phase: 'connect' | 'body' = 'connect'): unknown {
     if (error instanceof GatewayError) return error;
     if (signal.aborted) return signal.reason ?? error;
     const provider = this.providerName;
@@ -156,6 +159,12 @@ export class UpstreamHttp {
       });
     }
     const code = (error as { code?: string } | null)?.code ?? 'unknown';
+    if (phase === 'body') {
+      return new GatewayError('upstream_bad_response', `Upstream ${provider} closed the connection mid-response (${code}).`, {
+        retryable: true,
+        cause: error,
+      });
+    }
     return new GatewayError('upstream_unavailable', `Could not reach upstream ${provider} (${code}).`, {
       retryable: true,
       cause: error,
