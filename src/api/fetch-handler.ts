@@ -4,7 +4,7 @@
  */
 import { GatewayError, openAIErrorBody } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';
-import { requestIdFrom } from './edge.js';
+import { requestIdFrom, type EdgeResponse } from './edge.js';
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
@@ -48,50 +48,75 @@ export function createFetchHandler(gateway: Gateway): FetchHandler {
     }
     const controller = new AbortController();
     const untrack = gateway.track(controller);
-    const onClientAbort = () => controller.abort(new GatewayError('client_closed', 'The client closed the request.'));
+    let response: EdgeResponse | undefined;
+    let ended = false;
+    // Exactly once, however the response ends: read to the end, failed, cancelled, or abandoned by the client.
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      request.signal.removeEventListener('abort', onClientAbort);
+      untrack();
+      response?.finish?.();
+    };
+    let sink: ReadableStreamDefaultController<Uint8Array> | undefined;
+    function onClientAbort() {
+      const reason = new GatewayError('client_closed', 'The client closed the request.');
+      controller.abort(reason);
+      // A host that drops the response without cancelling its body must not keep the request tracked (and
+      // shutdown waiting) until the grace period ends.
+      if (sink !== undefined) {
+        sink.error(reason);
+        end();
+      }
+    }
     request.signal.addEventListener('abort', onClientAbort, { once: true });
     const headers: Record<string, string> = {};
     request.headers.forEach((value, key) => {
       headers[key] = value;
     });
-    const response = await gateway.handle({
-      method: request.method,
-      path: new URL(request.url).pathname,
-      headers,
-      body,
-      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(settings.request_timeout_ms)]),
-      requestId,
-    });
-    const end = () => {
-      request.signal.removeEventListener('abort', onClientAbort);
-      untrack();
-      response.finish?.();
-    };
-    if (response.stream === undefined) {
+    try {
+      response = await gateway.handle({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        headers,
+        body,
+        signal: AbortSignal.any([controller.signal, AbortSignal.timeout(settings.request_timeout_ms)]),
+        requestId,
+      });
+    } catch {
       end();
-      return new Response(response.body, { status: response.status, headers: response.headers });
+      return errorAsResponse(new GatewayError('internal_error', 'Internal gateway error.'), requestId);
+    }
+    const responseHeaders = { 'x-request-id': requestId, ...response.headers };
+    if (response.stream === undefined || request.signal.aborted) {
+      end();
+      return new Response(response.stream === undefined ? response.body : null, { status: response.status, headers: responseHeaders });
     }
     const frames = response.stream[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
-      async pull(sink) {
+      start(streamController) {
+        sink = streamController;
+      },
+      async pull(streamController) {
         try {
           const next = await frames.next();
+          if (ended) return;
           if (next.done) {
-            sink.close();
+            streamController.close();
             end();
-          } else sink.enqueue(encoder.encode(next.value));
+          } else streamController.enqueue(encoder.encode(next.value));
         } catch (error) {
-          sink.error(error);
+          if (!ended) streamController.error(error);
           end();
         }
       },
       async cancel() {
         controller.abort(new GatewayError('client_closed', 'The client closed the stream.'));
-        await frames.return?.();
         end();
+        await frames.return?.();
       },
     });
-    return new Response(stream, { status: response.status, headers: response.headers });
+    return new Response(stream, { status: response.status, headers: responseHeaders });
   };
 }

@@ -26,6 +26,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
     });
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
+    // A client that leaves mid-upload: without this the request would stay tracked until shutdown's grace ends.
+    req.on('close', () => reject(new Error('the client closed the connection before the body was complete')));
   });
 }
 
@@ -92,7 +94,7 @@ export function createNodeServer(gateway: Gateway): Server {
         requestId,
       });
       if (res.destroyed) return;
-      res.writeHead(response.status, response.headers);
+      res.writeHead(response.status, { 'x-request-id': requestId, ...response.headers });
       if (response.stream === undefined) res.end(response.body);
       else await writeStream(res, response.stream);
     } catch {

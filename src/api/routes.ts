@@ -69,8 +69,8 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
   let response: EdgeResponse;
   try {
     if (spec === undefined) {
-      const other = request.method === 'GET' ? 'POST' : 'GET';
-      throw notFound(request, router.find(other, request.path) !== null);
+      const methods = ['GET', 'POST'] as const;
+      throw notFound(request, methods.some((method) => method !== request.method && router.find(method, request.path) !== null));
     }
     state.app.authenticate(ctx, credentialOf(request));
     response = await spec.handle(state, ctx, request, match!.params);
