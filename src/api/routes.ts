@@ -9,6 +9,7 @@ import { createContext, type GatewayContext } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { credentialOf, type EdgeRequest, type EdgeResponse } from './edge.js';
 import { errorResponse, type Dialect } from './respond.js';
+import * as anthropic from './anthropic/messages.js';
 import * as openai from './openai.js';
 import * as system from './system.js';
 
@@ -38,6 +39,8 @@ const routes: [method: 'GET' | 'POST', path: string, spec: RouteSpec][] = [
   ['POST', '/v1/embeddings', { endpoint: 'embeddings', dialect: 'openai', handle: (s, ctx, r) => openai.embeddings(s.app, ctx, r) }],
   ['GET', '/v1/models', { endpoint: 'models', dialect: 'openai', handle: (s, ctx) => openai.listModels(s.app, ctx) }],
   ['GET', '/v1/models/*', { endpoint: 'models', dialect: 'openai', handle: (s, ctx, _r, p) => openai.getModel(s.app, ctx, p['*'] ?? '') }],
+  ['POST', '/v1/messages', { endpoint: 'messages', dialect: 'anthropic', handle: (s, ctx, r) => anthropic.messages(s.app, ctx, r) }],
+  ['POST', '/v1/messages/count_tokens', { endpoint: 'messages', dialect: 'anthropic', handle: (s, ctx, r) => anthropic.countTokens(s.app, ctx, r) }],
   ['GET', '/healthz', { system: true, handle: () => system.healthz() }],
   ['GET', '/readyz', { system: true, handle: (s: GatewayState) => system.readyz(s.readiness()) }],
   ['GET', '/metrics', { system: true, handle: (s: GatewayState) => system.metrics(s.app) }],
