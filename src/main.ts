@@ -27,7 +27,13 @@ async function main(): Promise<void> {
       ? undefined
       : watchConfig(
           path,
-          (next) => gateway.reload(next),
+          (next) => {
+            const { port, host } = gateway.config().server;
+            if (next.server.port !== port || next.server.host !== host) {
+              log.warn('server.port and server.host changes take effect after a restart', { port, host });
+            }
+            return gateway.reload(next);
+          },
           (event) => (event.ok ? log.info(event.message) : log.error(event.message)),
         );
   process.on('SIGHUP', () => watcher?.reload());
