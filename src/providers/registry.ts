@@ -4,6 +4,7 @@ import { defaultUpstreamHttpOptions, type UpstreamHttpOptions } from '../core/up
 import type { ProviderConfig } from '../config/schema.js';
 import { createAzureOpenAIAdapter, createOpenAIAdapter, createOpenAICompatibleAdapter } from './openai/index.js';
 import { createSimAdapter } from './sim/adapter.js';
+import { createGeminiAdapter } from './gemini/index.js';
 
 type Factory<T extends ProviderConfig['type']> = (
   name: string,
@@ -17,6 +18,7 @@ const factories: FactoryTable = {
   openai: createOpenAIAdapter,
   'azure-openai': createAzureOpenAIAdapter,
   'openai-compatible': createOpenAICompatibleAdapter,
+  gemini: createGeminiAdapter,
   sim: createSimAdapter,
 };
 
