@@ -35,6 +35,21 @@ export interface OpenAIWireOptions {
 
 type Body = Record<string, unknown>;
 
+/**
+ * vLLM and SGLang serialise unset optionals as `null` (and no tool calls as `[]`) where OpenAI's schema has
+ * no null and OpenAI omits the field; typed clients then fail to parse, or see tool calls that are not there.
+ */
+function dropEngineNulls(target: object | null | undefined, keys: readonly string[]): void {
+  if (target === null || target === undefined) return;
+  const record = target as Body;
+  for (const key of keys) {
+    const value = record[key];
+    if (value === null || (Array.isArray(value) && value.length === 0 && key === 'tool_calls')) delete record[key];
+  }
+}
+
+const usageDetails = ['prompt_tokens_details', 'completion_tokens_details'] as const;
+
 export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAdapter {
   const { name, http, quirks } = options;
 
@@ -51,7 +66,9 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
     return response;
   }
 
-  function shapeRequest<R extends { max_completion_tokens?: number | null; max_tokens?: number | null }>(
+  function shapeRequest<
+    R extends { max_completion_tokens?: number | null; max_tokens?: number | null; stream_options?: object | null },
+  >(
     request: R,
     model: string,
     stream: boolean,
@@ -61,7 +78,7 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
       body.max_tokens ??= request.max_completion_tokens;
       delete body.max_completion_tokens;
     }
-    if (stream && !quirks.noStreamOptions) body.stream_options = { include_usage: true };
+    if (stream && !quirks.noStreamOptions) body.stream_options = { ...request.stream_options, include_usage: true };
     else delete body.stream_options;
     return body;
   }
@@ -82,13 +99,18 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
       choice.logprobs ??= null;
       choice.message.refusal ??= null;
       choice.message.content ??= null;
+      dropEngineNulls(choice.message, ['tool_calls', 'annotations', 'function_call']);
     }
     response.usage ??= { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    dropEngineNulls(response, ['system_fingerprint']);
+    dropEngineNulls(response.usage, usageDetails);
     return response;
   }
 
   function normalizeChunk(chunk: ChatChunk): ChatChunk {
     for (const choice of chunk.choices) choice.finish_reason = normalizeFinish(choice.finish_reason);
+    dropEngineNulls(chunk, ['system_fingerprint']);
+    dropEngineNulls(chunk.usage, usageDetails);
     return chunk;
   }
 
