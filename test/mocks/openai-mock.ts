@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { MockScenario, MockUpstream, RecordedRequest } from './mock-upstream.js';
 import {
+  asVllmCompletion,
   chatChunks,
   chatCompletion,
   completionChunks,
@@ -180,7 +181,8 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
         return;
       }
       if (scenario.kind === 'hang_stream') return; // no answer at all until the client gives up
-      return sendJson(res, path, { status: 200, body: chatCompletion(plan) });
+      const completion = chatCompletion(plan);
+      return sendJson(res, path, { status: 200, body: engine === 'vllm' ? asVllmCompletion(completion) : completion });
     }
     const includeUsage = asRecord(body.stream_options).include_usage === true;
     switch (scenario.kind) {

@@ -115,7 +115,7 @@ function tokenLogprobs(tokens: string[]) {
   };
 }
 
-export function chatCompletion(plan: ChatPlan): unknown {
+export function chatCompletion(plan: ChatPlan): Record<string, unknown> {
   const message = {
     role: 'assistant',
     content: plan.text,
@@ -139,6 +139,26 @@ export function chatCompletion(plan: ChatPlan): unknown {
     usage,
     service_tier: 'default',
     system_fingerprint: 'fp_mock',
+  };
+}
+
+/**
+ * vLLM serialises its non-stream pydantic models whole: unset optionals arrive as `null` (some where OpenAI's
+ * schema forbids null), `tool_calls` as `[]`, and it adds fields of its own.
+ */
+export function asVllmCompletion(body: Record<string, unknown>): unknown {
+  const choices = (body.choices as Record<string, unknown>[]).map((choice) => {
+    const message = choice.message as Record<string, unknown>;
+    return { ...choice, stop_reason: null, message: { tool_calls: [], reasoning_content: null, ...message, annotations: null, audio: null, function_call: null } };
+  });
+  return {
+    ...body,
+    choices,
+    system_fingerprint: null,
+    service_tier: null,
+    prompt_logprobs: null,
+    kv_transfer_params: null,
+    usage: { ...usage, prompt_tokens_details: null },
   };
 }
 
