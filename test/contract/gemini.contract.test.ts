@@ -313,6 +313,19 @@ describe('gemini adapter: Google wire format', () => {
     }
   });
 
+  test('embeddings: more than 100 inputs are split into batches of 100 and reassembled in order', async () => {
+    mock.setScenario({ kind: 'text', text: 'unused' });
+    const before = mock.requests.length;
+    const input = Array.from({ length: 150 }, (_, index) => `text number ${index}`);
+    const all = await adapter.embeddings!({ model: 'e', input, dimensions: 2 }, call('text-embedding-004'));
+    const sent = mock.requests.slice(before).map((request) => ((request.body as Json).requests as unknown[]).length);
+    assert.deepEqual(sent.sort((a, b) => b - a), [100, 50]);
+    assert.equal(all.data.length, 150);
+    const single = await adapter.embeddings!({ model: 'e', input: input[120]!, dimensions: 2 }, call('text-embedding-004'));
+    assert.deepEqual(all.data[120]!.embedding, single.data[0]!.embedding);
+    assert.deepEqual(all.data.map((item) => item.index), input.map((_, index) => index));
+  });
+
   test('embeddings: token-array input is an invalid request on input', async () => {
     await assert.rejects(
       adapter.embeddings!({ model: 'e', input: [1, 2, 3] }, call('text-embedding-004')),

@@ -18,15 +18,34 @@ export function embeddingTexts(input: EmbeddingRequest['input']): string[] {
   return texts;
 }
 
-export function toGeminiEmbedRequest(texts: string[], request: EmbeddingRequest, model: string): GeminiEmbedRequest {
+/** batchEmbedContents takes at most 100 requests; OpenAI callers may send up to 2048 inputs at once. */
+export const maxBatchSize = 100;
+
+/** One batchEmbedContents body per slice of at most `maxBatchSize` texts, in input order. */
+export function toGeminiEmbedBatches(texts: string[], request: EmbeddingRequest, model: string): GeminiEmbedRequest[] {
   const name = modelPath(model);
-  return {
-    requests: texts.map((text) => ({
-      model: name,
-      content: { parts: [{ text }] },
-      ...(request.dimensions === undefined ? {} : { outputDimensionality: request.dimensions }),
-    })),
-  };
+  const batches: GeminiEmbedRequest[] = [];
+  for (let start = 0; start < texts.length; start += maxBatchSize) {
+    batches.push({
+      requests: texts.slice(start, start + maxBatchSize).map((text) => ({
+        model: name,
+        content: { parts: [{ text }] },
+        ...(request.dimensions === undefined ? {} : { outputDimensionality: request.dimensions }),
+      })),
+    });
+  }
+  return batches;
+}
+
+/** The vectors of one batch answer, checked to match the batch's size. */
+export function vectorsOf(provider: string, body: unknown, expected: number): number[][] {
+  const embeddings = (body as GeminiBatchEmbedResponse | null)?.embeddings;
+  if (!Array.isArray(embeddings) || embeddings.length !== expected) {
+    throw new GatewayError('upstream_bad_response', `Upstream ${provider} returned a different number of embeddings than inputs.`, {
+      retryable: true,
+    });
+  }
+  return embeddings.map((embedding) => embedding.values ?? []);
 }
 
 /** OpenAI's base64 encoding: the vector as little-endian float32 bytes. */
@@ -37,32 +56,22 @@ function float32Base64(vector: number[]): string {
 }
 
 export function toEmbeddingResponse(
-  provider: string,
-  body: unknown,
+  vectors: number[][],
   texts: string[],
   request: EmbeddingRequest,
   model: string,
 ): EmbeddingResponse {
-  const embeddings = (body as GeminiBatchEmbedResponse | null)?.embeddings;
-  if (!Array.isArray(embeddings) || embeddings.length !== texts.length) {
-    throw new GatewayError('upstream_bad_response', `Upstream ${provider} returned a different number of embeddings than inputs.`, {
-      retryable: true,
-    });
-  }
   // batchEmbedContents reports no token counts; ~4 characters per token is the usual estimate, so cost and
   // token limits still see a plausible figure.
   const promptTokens = texts.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0);
   return {
     object: 'list',
     model,
-    data: embeddings.map((embedding, index) => {
-      const values = embedding.values ?? [];
-      return {
-        object: 'embedding',
-        index,
-        embedding: request.encoding_format === 'base64' ? float32Base64(values) : values,
-      };
-    }),
+    data: vectors.map((values, index) => ({
+      object: 'embedding',
+      index,
+      embedding: request.encoding_format === 'base64' ? float32Base64(values) : values,
+    })),
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
 }

@@ -3,7 +3,7 @@ import type { ProviderAdapter, UpstreamCall } from '../../core/provider.js';
 import type { ChatRequest, EmbeddingRequest } from '../../core/openai-schema.js';
 import type { ChatChunk, ChatResponse, EmbeddingResponse } from '../../core/openai-types.js';
 import { UpstreamHttp, type UpstreamHttpOptions, type UpstreamResponse } from '../../core/upstream-http.js';
-import { embeddingTexts, toEmbeddingResponse, toGeminiEmbedRequest } from './embeddings.js';
+import { embeddingTexts, toEmbeddingResponse, toGeminiEmbedBatches, vectorsOf } from './embeddings.js';
 import { readGeminiFailure } from './errors.js';
 import { toGeminiRequest } from './request.js';
 import { toChatResponse } from './response.js';
@@ -55,8 +55,21 @@ export function createGeminiAdapter(
 
     async embeddings(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse> {
       const texts = embeddingTexts(request.input);
-      const response = await post('batchEmbedContents', toGeminiEmbedRequest(texts, request, call.model), call);
-      return toEmbeddingResponse(name, await response.json(), texts, request, call.model);
+      // Batches go out together; the first failure cancels the rest so no connection is left holding a body.
+      const siblings = new AbortController();
+      const batchCall = { ...call, signal: AbortSignal.any([call.signal, siblings.signal]) };
+      try {
+        const vectors = await Promise.all(
+          toGeminiEmbedBatches(texts, request, call.model).map(async (batch) => {
+            const response = await post('batchEmbedContents', batch, batchCall);
+            return vectorsOf(name, await response.json(), batch.requests.length);
+          }),
+        );
+        return toEmbeddingResponse(vectors.flat(), texts, request, call.model);
+      } catch (error) {
+        siblings.abort();
+        throw error;
+      }
     },
 
     async checkHealth(signal: AbortSignal): Promise<void> {
