@@ -7,7 +7,7 @@ import type { GatewayContext } from '../../core/context.js';
 import { anthropicErrorBody, toGatewayError } from '../../core/errors.js';
 import type { ChatChunk, FinishReason, Usage } from '../../core/openai-types.js';
 import { encodeSSE } from '../../core/sse.js';
-import { deltaUsage, matchedStopSequence, messageId, messageUsage, stopReason, toolUseBlock } from './to-message.js';
+import { deltaUsage, matchedStopSequence, messageShell, messageUsage, stopReason, toolUseBlock } from './to-message.js';
 import type { StreamEvent } from './types.js';
 
 export interface EventEncoderOptions {
@@ -51,19 +51,9 @@ export function createEventEncoder(options: EventEncoderOptions): EventEncoder {
       if (chunk.usage) usage = chunk.usage;
       if (!started) {
         started = true;
-        const message = {
-          id: messageId(chunk.id),
-          type: 'message' as const,
-          role: 'assistant' as const,
-          content: [],
-          model: options.model,
-          stop_reason: null,
-          stop_sequence: null,
-          stop_details: null,
-          container: null,
-          // Input tokens as far as known now: most upstreams report usage only at the end (message_delta).
-          usage: messageUsage(usage === undefined ? undefined : { ...usage, completion_tokens: 0 }),
-        };
+        // Input tokens as far as known now: most upstreams report usage only at the end (message_delta).
+        const known = messageUsage(usage === undefined ? undefined : { ...usage, completion_tokens: 0 });
+        const message = messageShell(chunk.id, options.model, known);
         events.push({ type: 'message_start', message });
       }
       // Anthropic has no `n`: only the first choice exists.

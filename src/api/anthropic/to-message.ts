@@ -89,20 +89,30 @@ function content(choice: ChatChoice | undefined): MessageContent[] {
   return blocks;
 }
 
+/** A message before its content and stop reason are known: the body of message_start, and the base of a reply. */
+export function messageShell(upstreamId: string | undefined, model: string, usage: MessageUsage): AnthropicMessage {
+  return {
+    id: messageId(upstreamId),
+    type: 'message',
+    role: 'assistant',
+    content: [],
+    model,
+    stop_reason: null,
+    stop_sequence: null,
+    stop_details: null,
+    container: null,
+    usage,
+  };
+}
+
 /** `model` is the name the caller asked for, as Anthropic echoes it, not the upstream's name for it. */
 export function toAnthropicMessage(response: ChatResponse, model: string, stopSequences: readonly string[] = []): AnthropicMessage {
   const choice = response.choices[0];
   const stopSequence = choice === undefined ? null : matchedStopSequence(choice, stopSequences);
   return {
-    id: messageId(response.id),
-    type: 'message',
-    role: 'assistant',
+    ...messageShell(response.id, model, messageUsage(response.usage)),
     content: content(choice),
-    model,
     stop_reason: stopReason(choice?.finish_reason ?? null, stopSequence),
     stop_sequence: stopSequence,
-    stop_details: null,
-    container: null,
-    usage: messageUsage(response.usage),
   };
 }
