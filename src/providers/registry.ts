@@ -2,6 +2,7 @@
 import type { ProviderAdapter } from '../core/provider.js';
 import { defaultUpstreamHttpOptions, type UpstreamHttpOptions } from '../core/upstream-http.js';
 import type { ProviderConfig } from '../config/schema.js';
+import { createAnthropicAdapter } from './anthropic/index.js';
 import { createAzureOpenAIAdapter, createOpenAIAdapter, createOpenAICompatibleAdapter } from './openai/index.js';
 import { createSimAdapter } from './sim/adapter.js';
 import { createGeminiAdapter } from './gemini/index.js';
@@ -18,6 +19,7 @@ const factories: FactoryTable = {
   openai: createOpenAIAdapter,
   'azure-openai': createAzureOpenAIAdapter,
   'openai-compatible': createOpenAICompatibleAdapter,
+  anthropic: createAnthropicAdapter,
   gemini: createGeminiAdapter,
   sim: createSimAdapter,
 };
