@@ -26,7 +26,7 @@ export function jsonResponse(ctx: GatewayContext, status: number, body: unknown)
 
 export function errorResponse(ctx: GatewayContext, error: GatewayError, dialect: Dialect): EdgeResponse {
   ctx.errorCode = error.code;
-  const response = jsonResponse(ctx, error.status, dialect === 'anthropic' ? anthropicErrorBody(error) : openAIErrorBody(error));
+  const response = jsonResponse(ctx, error.status, dialect === 'anthropic' ? anthropicErrorBody(error, ctx.requestId) : openAIErrorBody(error));
   if (error.retryAfterSeconds !== undefined && (error.status === 429 || error.status === 503)) {
     response.headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
   }

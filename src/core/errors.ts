@@ -106,9 +106,16 @@ const anthropicTypeByStatus: Record<number, string> = {
   504: 'timeout_error',
 };
 
-/** Anthropic error envelope: `{ type: "error", error: { type, message } }`. */
-export function anthropicErrorBody(error: GatewayError): { type: 'error'; error: { type: string; message: string } } {
-  return { type: 'error', error: { type: anthropicTypeByStatus[error.status] ?? 'api_error', message: error.message } };
+/** Anthropic error envelope: `{ type: "error", error: { type, message }, request_id }`. */
+export function anthropicErrorBody(
+  error: GatewayError,
+  requestId: string | null = null,
+): { type: 'error'; error: { type: string; message: string }; request_id: string | null } {
+  return {
+    type: 'error',
+    error: { type: anthropicTypeByStatus[error.status] ?? 'api_error', message: error.message },
+    request_id: requestId,
+  };
 }
 
 /** Parses `retry-after-ms` / `retry-after` (seconds or HTTP date) into seconds. */

@@ -180,14 +180,12 @@ describe('Anthropic SDK against /v1/messages', () => {
     spec.assertValid('InvalidRequestError', body.error);
   });
 
-  test(
-    'error bodies match the spec ErrorResponse including request_id',
-    { todo: 'the shared anthropicErrorBody (core/errors.ts, api/respond.ts) does not add request_id yet' },
-    async () => {
-      const response = await postJson(`${gw.url}/v1/messages`, { model: 'nope', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] });
-      spec.assertValid('ErrorResponse', await response.json());
-    },
-  );
+  test('error bodies match the spec ErrorResponse including request_id', async () => {
+    const response = await postJson(`${gw.url}/v1/messages`, { model: 'nope', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] });
+    const body = (await response.json()) as { request_id: string };
+    spec.assertValid('ErrorResponse', body);
+    assert.equal(body.request_id, response.headers.get('x-request-id'));
+  });
 });
 
 describe('Anthropic SDK with a master key', () => {

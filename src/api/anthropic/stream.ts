@@ -125,7 +125,7 @@ export async function* anthropicSSE(
     if (ctx.signal.aborted) return;
     const error = toGatewayError(thrown);
     ctx.errorCode = error.code;
-    yield encodeSSE({ ...anthropicErrorBody(error), request_id: ctx.requestId }, 'error');
+    yield encodeSSE(anthropicErrorBody(error, ctx.requestId), 'error');
     return;
   }
   yield frames(encoder.end());
