@@ -58,20 +58,22 @@ const weatherTool = {
   function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
 };
 
-describe('anthropic adapter: Messages API specifics', () => {
-  let mock: AnthropicMock;
-  let adapter: ProviderAdapter;
-  const call = (): UpstreamCall => ({ model: MODEL, signal: new AbortController().signal, requestId: 'req-anthropic-1' });
-  const sent = () => mock.requests.at(-1)!.body as Record<string, unknown>;
+// One mock and adapter shared by the Anthropic-only suites below (the contract suite starts its own).
+let mock: AnthropicMock;
+let adapter: ProviderAdapter;
+const call = (): UpstreamCall => ({ model: MODEL, signal: new AbortController().signal, requestId: 'req-anthropic-1' });
+const sent = () => mock.requests.at(-1)!.body as Record<string, unknown>;
 
-  before(async () => {
-    mock = await startAnthropicMock({ apiKey: API_KEY });
-    adapter = anthropic(mock);
-  });
-  after(async () => {
-    await adapter.close?.();
-    await mock.close();
-  });
+before(async () => {
+  mock = await startAnthropicMock({ apiKey: API_KEY });
+  adapter = anthropic(mock);
+});
+after(async () => {
+  await adapter.close?.();
+  await mock.close();
+});
+
+describe('anthropic adapter: Messages API specifics', () => {
   beforeEach(() => mock.setScenario({ kind: 'text', text: 'ok' }));
 
   test('auth and version headers reach the upstream; POST /v1/messages', async () => {
@@ -328,18 +330,6 @@ describe('anthropic adapter: Messages API specifics', () => {
 
 describe('anthropic mock: faithful to specs/anthropic-openapi.json', () => {
   const spec = loadOpenAPI(anthropicSpecPath);
-  let mock: AnthropicMock;
-  let adapter: ProviderAdapter;
-  const call = (): UpstreamCall => ({ model: MODEL, signal: new AbortController().signal, requestId: 'req-spec-1' });
-
-  before(async () => {
-    mock = await startAnthropicMock({ apiKey: API_KEY });
-    adapter = anthropic(mock);
-  });
-  after(async () => {
-    await adapter.close?.();
-    await mock.close();
-  });
 
   test('non-stream Message bodies (text and tool_use) match Message', async () => {
     mock.setScenario({ kind: 'text', text: 'Hello.' });
