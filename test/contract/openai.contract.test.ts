@@ -257,3 +257,43 @@ describe('openai dialect: TGI', () => {
     );
   });
 });
+
+describe('openai dialect: request shaping per engine', () => {
+  const up = withUpstream('openai', (mock) => compatible(mock, 'generic'));
+  // What each engine's upstream body must look like for a streamed request with max_completion_tokens: 32.
+  const expected: Record<EngineName, { maxTokensField: 'max_tokens' | 'max_completion_tokens'; streamOptions: boolean }> = {
+    vllm: { maxTokensField: 'max_completion_tokens', streamOptions: true },
+    sglang: { maxTokensField: 'max_completion_tokens', streamOptions: true },
+    tgi: { maxTokensField: 'max_tokens', streamOptions: true },
+    trtllm: { maxTokensField: 'max_tokens', streamOptions: true },
+    ollama: { maxTokensField: 'max_tokens', streamOptions: true },
+    llamacpp: { maxTokensField: 'max_tokens', streamOptions: true },
+    lmstudio: { maxTokensField: 'max_tokens', streamOptions: false },
+    generic: { maxTokensField: 'max_tokens', streamOptions: true },
+  };
+
+  for (const [engine, shape] of Object.entries(expected) as [EngineName, (typeof expected)[EngineName]][]) {
+    test(`${engine}: output cap as ${shape.maxTokensField}, stream_options ${shape.streamOptions ? 'sent' : 'not sent'}`, async () => {
+      const adapter = compatible(up.mock, engine);
+      up.mock.setScenario({ kind: 'text', text: 'shaped' });
+      const chunks = await collect(adapter.streamChat(chat({ stream: true, max_completion_tokens: 32, stream_options: { include_usage: false } }), call('m')));
+      await adapter.close?.();
+      const body = lastBody(up.mock);
+      assert.equal(body[shape.maxTokensField], 32);
+      const other = shape.maxTokensField === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens';
+      assert.equal(other in body, false);
+      if (shape.streamOptions) assert.deepEqual(body.stream_options, { include_usage: true });
+      else assert.equal('stream_options' in body, false);
+      assert.equal(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join(''), 'shaped');
+    });
+  }
+
+  test('generic: eos_token and eos are read as stop', async () => {
+    const tgiMock = await startOpenAIMock({ engine: 'tgi' });
+    const adapter = compatible(tgiMock, 'generic');
+    const response = await adapter.chat(chat(), call('m'));
+    assert.equal(response.choices[0]!.finish_reason, 'stop');
+    await adapter.close?.();
+    await tgiMock.close();
+  });
+});
