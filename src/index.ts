@@ -1,8 +1,10 @@
 /**
- * Library entry. `createGateway(config)` validates the config and returns a web-standard fetch handler (plus
- * `close()` / `reload()`), so Switchyard can be mounted inside an existing Node, Hono or Next.js server.
+ * Library entry. `createGateway(config)` validates the config and returns a web-standard fetch handler and a
+ * `node:http` listener (plus `close()` / `reload()`), so Switchyard mounts inside an existing Node, Hono or
+ * Next.js server. See docs/library.md.
  */
 import { createFetchHandler, type FetchHandler } from './api/fetch-handler.js';
+import { createNodeHandler, type NodeHandler } from './api/node-server.js';
 import { createGatewayFromInput, type Gateway, type GatewayOptions } from './gateway.js';
 import { parseConfig } from './config/load.js';
 import type { SwitchyardConfig, SwitchyardConfigInput } from './config/schema.js';
@@ -10,6 +12,8 @@ import type { SwitchyardConfig, SwitchyardConfigInput } from './config/schema.js
 export interface MountedGateway {
   /** Handles one request: `(Request) => Promise<Response>`. */
   fetch: FetchHandler;
+  /** The same as a `node:http` request listener: no web Request/Response conversion on the way. */
+  nodeHandler: NodeHandler;
   /** Validates and applies a new config; in-flight requests finish on the old one. */
   reload(config: SwitchyardConfigInput): Promise<void>;
   /** Drains in-flight requests (up to the grace period) and releases upstream connections. */
@@ -22,6 +26,7 @@ export function createGateway(config: SwitchyardConfigInput, options?: GatewayOp
   const gateway = createGatewayFromInput(config, options);
   return {
     fetch: createFetchHandler(gateway),
+    nodeHandler: createNodeHandler(gateway),
     reload: (next) => gateway.reload(parseConfig(next, process.env, 'reload() config')),
     close: (graceMs) => gateway.close(graceMs),
     gateway,
@@ -29,8 +34,8 @@ export function createGateway(config: SwitchyardConfigInput, options?: GatewayOp
 }
 
 export { defineConfig, parseConfig, parseConfigYaml, loadConfigFile, ConfigError } from './config/load.js';
-export { createNodeServer, closeNodeServer } from './api/node-server.js';
+export { createNodeHandler, createNodeServer, closeNodeServer } from './api/node-server.js';
 export { startGateway } from './gateway.js';
 export { GatewayError } from './core/errors.js';
 export type { ProviderAdapter, UpstreamCall } from './core/provider.js';
-export type { SwitchyardConfig, SwitchyardConfigInput, Gateway, GatewayOptions, FetchHandler };
+export type { SwitchyardConfig, SwitchyardConfigInput, Gateway, GatewayOptions, FetchHandler, NodeHandler };

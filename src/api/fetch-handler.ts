@@ -63,9 +63,10 @@ export function createFetchHandler(gateway: Gateway): FetchHandler {
       const reason = new GatewayError('client_closed', 'The client closed the request.');
       controller.abort(reason);
       // A host that drops the response without cancelling its body must not keep the request tracked (and
-      // shutdown waiting) until the grace period ends.
-      if (sink !== undefined) {
-        sink.error(reason);
+      // shutdown waiting) until the grace period ends. Closing (not erroring) keeps hosts from logging each
+      // client that leaves as a server error; the missing [DONE] marks the stream as cut.
+      if (sink !== undefined && !ended) {
+        sink.close();
         end();
       }
     }

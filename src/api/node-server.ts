@@ -50,8 +50,14 @@ async function writeStream(res: ServerResponse, stream: AsyncIterable<string>): 
   res.end();
 }
 
-export function createNodeServer(gateway: Gateway): Server {
-  const server = createServer(async (req, res) => {
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * The gateway as a `node:http` request listener, for mounting in an existing server (library mode) without
+ * the web Request/Response conversion. Paths are the gateway's own (`/v1/...`, `/healthz`, ...).
+ */
+export function createNodeHandler(gateway: Gateway): NodeHandler {
+  return async (req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
     const { server: settings } = gateway.config();
     if (gateway.draining) {
@@ -103,7 +109,11 @@ export function createNodeServer(gateway: Gateway): Server {
     } finally {
       response?.finish?.();
     }
-  });
+  };
+}
+
+export function createNodeServer(gateway: Gateway): Server {
+  const server = createServer(createNodeHandler(gateway));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 0; // streams may run long; the gateway's own time limit applies per request
