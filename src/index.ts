@@ -27,7 +27,8 @@ export function createGateway(config: SwitchyardConfigInput, options?: GatewayOp
   return {
     fetch: createFetchHandler(gateway),
     nodeHandler: createNodeHandler(gateway),
-    reload: (next) => gateway.reload(parseConfig(next, process.env, 'reload() config')),
+    // async, so an invalid config is a rejected promise (as the signature says), not a synchronous throw.
+    reload: async (next) => gateway.reload(parseConfig(next, process.env, 'reload() config')),
     close: (graceMs) => gateway.close(graceMs),
     gateway,
   };

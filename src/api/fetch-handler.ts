@@ -46,6 +46,9 @@ export function createFetchHandler(gateway: Gateway): FetchHandler {
         requestId,
       );
     }
+    // Shutdown may have begun while the body was uploading; a request tracked after the drain finished would
+    // run on a closed runtime.
+    if (gateway.draining) return errorAsResponse(new GatewayError('shutting_down', 'The gateway is shutting down.'), requestId);
     const controller = new AbortController();
     const untrack = gateway.track(controller);
     let response: EdgeResponse | undefined;

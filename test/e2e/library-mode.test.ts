@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as honoExample from '../../examples/mount-in-hono.js';
 import * as nodeExample from '../../examples/mount-in-node.js';
-import { createGateway, defineConfig, type MountedGateway } from '../../src/index.js';
+import { ConfigError, createGateway, defineConfig, type MountedGateway } from '../../src/index.js';
 
 type Example = typeof honoExample;
 type RunningExample = honoExample.RunningExample;
@@ -169,6 +169,23 @@ describe('the fetch handler driven directly', () => {
     } finally {
       await small.close(100);
     }
+  });
+
+  test('createGateway and reload validate the config; a rejected reload keeps the running one', async () => {
+    assert.throws(
+      () => createGateway({ providers: {}, models: { m: { deployments: [{ provider: 'none', model: 'm' }] } } }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.source === 'createGateway() config' &&
+        error.problems[0] === 'models.m.deployments.0.provider: unknown provider "none" (defined: none)',
+    );
+    const broken = { ...slowConfig, aliases: { a: { targets: [{ model: 'ghost' }] } } };
+    await assert.rejects(gw.reload(broken), /aliases\.a\.targets\.0\.model: unknown model "ghost"/);
+    const models = async () =>
+      ((await (await gw.fetch(new Request(`${origin}/v1/models`))).json()) as { data: { id: string }[] }).data.map((m) => m.id);
+    assert.deepEqual(await models(), ['sim-small']);
+    await gw.reload({ ...slowConfig, aliases: { quick: { targets: [{ model: 'sim-small' }] } } });
+    assert.deepEqual(await models(), ['sim-small', 'quick']);
   });
 
   test('while closing, new requests get 503 shutting_down', async () => {
