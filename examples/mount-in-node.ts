@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 // In your app: `from 'switchyard'`.
-import { createGateway, defineConfig, type MountedGateway, type SwitchyardConfigInput } from '../src/index.js';
+import { closeNodeServer, createGateway, defineConfig, type MountedGateway, type SwitchyardConfigInput } from '../src/index.js';
 
 export const exampleConfig = defineConfig({
   providers: { sim: { type: 'sim', ttft_ms: 10, itl_ms: 5 } },
@@ -54,13 +54,8 @@ export async function start(options: { port?: number; config?: SwitchyardConfigI
     url: `http://127.0.0.1:${port}`,
     mountPath,
     gateway,
-    async close(graceMs = 5000) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await gateway.close(graceMs);
-      server.closeAllConnections();
-      await closed;
-    },
+    // Stop accepting, let in-flight requests and streams finish (up to the grace period), then close.
+    close: (graceMs = 5000) => closeNodeServer(server, gateway.gateway, graceMs),
   };
 }
 

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
           },
           (event) => (event.ok ? log.info(event.message) : log.error(event.message)),
         );
-  process.on('SIGHUP', () => watcher?.reload());
+  process.on('SIGHUP', () => (watcher ? watcher.reload() : log.warn('SIGHUP ignored: running the built-in demo config, no file to reload')));
 
   let stopping = false;
   const stop = async (signal: string) => {
