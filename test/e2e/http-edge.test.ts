@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { postJson, simConfig, startTestGateway, type RunningGateway } from '../helpers/server.js';
 
@@ -251,7 +252,13 @@ describe('graceful shutdown', () => {
     });
     assert.equal(readiness.status, 503);
     assert.match(readiness.body ?? '', /shutting down/);
-    await assert.rejects(fetch(`${gw.url}/healthz`));
+    // A new connection is refused (a pooled keep-alive one would get 503 shutting_down instead).
+    const refused = await new Promise<string | undefined>((resolve) => {
+      const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+      socket.on('connect', () => (socket.destroy(), resolve(undefined)));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+    });
+    assert.equal(refused, 'ECONNREFUSED');
     await closing;
     // Closing waited for the stream, not for the whole grace period.
     assert.ok(performance.now() - started < 4000);
