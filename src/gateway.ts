@@ -39,6 +39,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   const state = {
     app,
     readiness: () => (draining ? { ok: false, reason: 'shutting down' } : { ok: true }),
+    draining: () => draining,
   };
 
   return {

@@ -7,11 +7,20 @@ import { startGateway } from './gateway.js';
 import { closeNodeServer, createNodeServer } from './api/node-server.js';
 import { log } from './observability/log.js';
 
+/** `PORT` (the platform convention: Heroku, Cloud Run, Kubernetes charts) wins over `server.port`. */
+function listenPort(configured: number): number {
+  const fromEnv = process.env.PORT;
+  if (fromEnv === undefined || fromEnv === '') return configured;
+  const port = Number(fromEnv);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer 0-65535, got "${fromEnv}"`);
+  return port;
+}
+
 async function main(): Promise<void> {
   const { config, path } = loadConfig();
   const gateway = startGateway(config, { processMetrics: true });
   const server = createNodeServer(gateway);
-  server.listen(config.server.port, config.server.host);
+  server.listen(listenPort(config.server.port), config.server.host);
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.server.port;

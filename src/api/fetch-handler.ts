@@ -35,7 +35,6 @@ function errorAsResponse(error: GatewayError, requestId: string): Response {
 export function createFetchHandler(gateway: Gateway): FetchHandler {
   return async (request) => {
     const requestId = requestIdFrom(request.headers.get('x-request-id') ?? undefined);
-    if (gateway.draining) return errorAsResponse(new GatewayError('shutting_down', 'The gateway is shutting down.'), requestId);
     const { server: settings } = gateway.config();
     let body: Uint8Array | null;
     try {
@@ -46,9 +45,6 @@ export function createFetchHandler(gateway: Gateway): FetchHandler {
         requestId,
       );
     }
-    // Shutdown may have begun while the body was uploading; a request tracked after the drain finished would
-    // run on a closed runtime.
-    if (gateway.draining) return errorAsResponse(new GatewayError('shutting_down', 'The gateway is shutting down.'), requestId);
     const controller = new AbortController();
     const untrack = gateway.track(controller);
     let response: EdgeResponse | undefined;

@@ -8,11 +8,15 @@ import type { Gateway } from '../gateway.js';
 import { requestIdFrom, type EdgeResponse } from './edge.js';
 
 class BodyTooLarge extends Error {}
+class BodyTimeout extends Error {}
 
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Uint8Array> {
+  return new Promise<Uint8Array>((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > limit) return reject(new BodyTooLarge());
+    const timer = setTimeout(() => reject(new BodyTimeout()), timeoutMs);
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -29,6 +33,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
     // A client that leaves mid-upload: without this the request would stay tracked until shutdown's grace ends.
     req.on('close', () => reject(new Error('the client closed the connection before the body was complete')));
   });
+}
+
+function bodyError(error: unknown, settings: { max_body_bytes: number; body_timeout_ms: number }): GatewayError {
+  if (error instanceof BodyTooLarge) {
+    return new GatewayError('request_too_large', `The request body exceeds the limit of ${settings.max_body_bytes} bytes.`);
+  }
+  if (error instanceof BodyTimeout) {
+    return new GatewayError('body_timeout', `The request body was not received within ${settings.body_timeout_ms} ms.`);
+  }
+  return new GatewayError('invalid_request', 'The request body could not be read.');
 }
 
 function writeError(res: ServerResponse, requestId: string, error: GatewayError, close: boolean): void {
@@ -60,10 +74,6 @@ export function createNodeHandler(gateway: Gateway): NodeHandler {
   return async (req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
     const { server: settings } = gateway.config();
-    if (gateway.draining) {
-      writeError(res, requestId, new GatewayError('shutting_down', 'The gateway is shutting down.'), true);
-      return;
-    }
     const controller = new AbortController();
     const untrack = gateway.track(controller);
     res.on('close', () => {
@@ -73,17 +83,9 @@ export function createNodeHandler(gateway: Gateway): NodeHandler {
     let body: Uint8Array | null = null;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       try {
-        body = await readBody(req, settings.max_body_bytes);
+        body = await readBody(req, settings.max_body_bytes, settings.body_timeout_ms);
       } catch (error) {
-        const tooLarge = error instanceof BodyTooLarge;
-        writeError(
-          res,
-          requestId,
-          tooLarge
-            ? new GatewayError('request_too_large', `The request body exceeds the limit of ${settings.max_body_bytes} bytes.`)
-            : new GatewayError('invalid_request', 'The request body could not be read.'),
-          true,
-        );
+        writeError(res, requestId, bodyError(error, settings), true);
         return;
       }
     }

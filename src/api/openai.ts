@@ -1,7 +1,7 @@
 /** OpenAI-compatible endpoints: chat completions, completions, embeddings, models. */
 import type { Answer, GatewayApp } from '../app.js';
 import type { GatewayContext } from '../core/context.js';
-import { GatewayError, openAIErrorBody, toGatewayError } from '../core/errors.js';
+import { GatewayError, openAIErrorBody, streamFailure } from '../core/errors.js';
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/openai-schema.js';
 import type { Usage } from '../core/openai-types.js';
 import { encodeSSE } from '../core/sse.js';
@@ -39,10 +39,9 @@ export async function* openAISSE<C extends StreamChunk>(
       if (frame !== undefined) yield frame;
     }
   } catch (thrown) {
-    if (ctx.signal.aborted) return;
-    const error = toGatewayError(thrown);
+    const { error, tellClient } = streamFailure(ctx.signal, thrown);
     ctx.errorCode = error.code;
-    yield encodeSSE(openAIErrorBody(error), 'error');
+    if (tellClient) yield encodeSSE(openAIErrorBody(error), 'error');
     return;
   }
   yield 'data: [DONE]\n\n';

@@ -16,6 +16,8 @@ import * as system from './system.js';
 export interface GatewayState {
   app: GatewayApp;
   readiness(): { ok: boolean; reason?: string };
+  /** True once shutdown began: API requests are refused (503), probes and metrics still answer. */
+  draining(): boolean;
 }
 
 type Params = Record<string, string | undefined>;
@@ -71,6 +73,9 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
   metrics.inFlight.inc();
   let response: EdgeResponse;
   try {
+    // Checked here, after the body was read, so a request that was still uploading when shutdown began never
+    // runs on a runtime that is closing.
+    if (state.draining()) throw new GatewayError('shutting_down', 'The gateway is shutting down.');
     if (spec === undefined) {
       const methods = ['GET', 'POST'] as const;
       throw notFound(request, methods.some((method) => method !== request.method && router.find(method, request.path) !== null));
@@ -79,6 +84,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     response = await spec.handle(state, ctx, request, match!.params);
   } catch (thrown) {
     response = errorResponse(ctx, toGatewayError(thrown), spec?.dialect ?? 'openai');
+    if (ctx.errorCode === 'shutting_down') response.headers.connection = 'close';
   }
   let finished = false;
   response.finish = () => {

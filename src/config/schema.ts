@@ -115,6 +115,8 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8400),
         host: z.string().default('0.0.0.0'),
         max_body_bytes: z.number().int().positive().default(10 * 1024 * 1024),
+        /** Longest a client may take to send its request body (slow uploads hold a connection and memory). */
+        body_timeout_ms: positiveMs.default(30_000),
         /** Overall limit for one request, including streaming. */
         request_timeout_ms: positiveMs.default(600_000),
         /** How long shutdown waits for in-flight requests and streams to finish. */

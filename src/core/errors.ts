@@ -14,6 +14,7 @@ export const errorCatalogue = {
   model_not_found: { status: 404, type: 'invalid_request_error' },
   method_not_allowed: { status: 405, type: 'invalid_request_error' },
   request_too_large: { status: 413, type: 'invalid_request_error' },
+  body_timeout: { status: 408, type: 'invalid_request_error' },
   unsupported_media_type: { status: 415, type: 'invalid_request_error' },
   rate_limited: { status: 429, type: 'rate_limit_error' },
   upstream_rate_limited: { status: 429, type: 'rate_limit_error' },
@@ -86,6 +87,16 @@ export function abortedError(signal: AbortSignal): GatewayError {
     return new GatewayError('upstream_timeout', 'The request exceeded its time limit.', { cause: reason });
   }
   return new GatewayError('client_closed', 'The client closed the request.', { cause: reason });
+}
+
+/**
+ * Why a stream failed after its commit point. When the client itself left there is nobody to tell, so callers
+ * stop quietly; a deadline or shutdown cut, or an upstream failure, is reported in-band.
+ */
+export function streamFailure(signal: AbortSignal, thrown: unknown): { error: GatewayError; tellClient: boolean } {
+  if (!signal.aborted) return { error: toGatewayError(thrown), tellClient: true };
+  const error = abortedError(signal);
+  return { error, tellClient: error.code !== 'client_closed' };
 }
 
 /** OpenAI error envelope: `{ error: { message, type, param, code } }`. */

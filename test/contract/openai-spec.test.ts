@@ -5,15 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { findSpec, loadOpenAPI, type OpenAPISchemas } from '../helpers/openapi.js';
+import { loadOpenAPI, specPath, type OpenAPISchemas } from '../helpers/openapi.js';
 import { postJson, simConfig, startTestGateway, type RunningGateway } from '../helpers/server.js';
 import { startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.js';
 
-const specPath = findSpec('openai-openapi.yaml');
-const skip = specPath === undefined ? 'specs/openai-openapi.yaml not found (set SWITCHYARD_SPECS)' : false;
 // Parsed lazily: the YAML is 3 MB and takes a couple of seconds.
 let loaded: OpenAPISchemas | undefined;
-const spec = (): OpenAPISchemas => (loaded ??= loadOpenAPI(specPath!));
+const spec = (): OpenAPISchemas => (loaded ??= loadOpenAPI(specPath('openai-openapi.yaml')));
 
 const weatherTool = {
   type: 'function',
@@ -48,7 +46,7 @@ function decodeBase64Embeddings(body: { data: { embedding: unknown }[] }): unkno
   };
 }
 
-describe('OpenAPI → JSON Schema validation', { skip }, () => {
+describe('OpenAPI → JSON Schema validation', () => {
   const valid = {
     id: 'chatcmpl-1',
     object: 'chat.completion',
@@ -80,7 +78,7 @@ describe('OpenAPI → JSON Schema validation', { skip }, () => {
   });
 });
 
-describe('OpenAI mock upstream matches the OpenAI spec', { skip }, () => {
+describe('OpenAI mock upstream matches the OpenAI spec', () => {
   let mock: OpenAIMock;
   const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
   const post = (path: string, body: unknown) => postJson(`${mock.url}${path}`, body);
@@ -150,7 +148,7 @@ describe('OpenAI mock upstream matches the OpenAI spec', { skip }, () => {
   });
 });
 
-describe("Switchyard's OpenAI endpoints match the OpenAI spec (sim provider)", { skip }, () => {
+describe("Switchyard's OpenAI endpoints match the OpenAI spec (sim provider)", () => {
   let gw: RunningGateway;
   const post = (path: string, body: unknown) => postJson(`${gw.url}/v1${path}`, body);
   const chatBody = { model: 'sim-small', messages: [{ role: 'user', content: 'Describe the gateway.' }], max_tokens: 12 };
@@ -223,7 +221,7 @@ describe("Switchyard's OpenAI endpoints match the OpenAI spec (sim provider)", {
   });
 });
 
-describe('Switchyard in front of vLLM and TGI upstreams answers within the OpenAI spec', { skip }, () => {
+describe('Switchyard in front of vLLM and TGI upstreams answers within the OpenAI spec', () => {
   let vllm: OpenAIMock;
   let tgi: OpenAIMock;
   let gw: RunningGateway;

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { loadOpenAPI } from '../helpers/openapi.js';
+import { loadOpenAPI, specPath } from '../helpers/openapi.js';
 import { postJson, simConfig, startTestGateway, type RunningGateway } from '../helpers/server.js';
 
-const spec = loadOpenAPI(process.env.ANTHROPIC_OPENAPI_SPEC ?? '/work/shared/specs/anthropic-openapi.json');
+const spec = loadOpenAPI(specPath('anthropic-openapi.json'));
 
 const weatherTool = {
   name: 'get_weather',

@@ -278,3 +278,52 @@ describe('graceful shutdown', () => {
     assert.ok(elapsed < 3000, `took ${elapsed} ms`);
   });
 });
+
+describe('time limits', () => {
+  test('a stream cut by the request time limit ends with an in-band error event, never [DONE]', async () => {
+    const gw = await startTestGateway(
+      simConfig({ server: { request_timeout_ms: 300 }, providers: { sim: { type: 'sim', ttft_ms: 0, itl_ms: 100 } } }),
+    );
+    try {
+      const response = await postJson(`${gw.url}/v1/chat/completions`, chat({ stream: true, max_tokens: 50 }));
+      assert.equal(response.status, 200);
+      const text = await response.text();
+      assert.ok(!text.includes('[DONE]'));
+      assert.match(text, /event: error\ndata: \{"error":\{"message":"The request exceeded its time limit\.","type":"timeout_error","param":null,"code":"upstream_timeout"\}\}\n\n$/);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('a non-stream request over the time limit is a 504 upstream_timeout', async () => {
+    const gw = await startTestGateway(
+      simConfig({ server: { request_timeout_ms: 200 }, providers: { sim: { type: 'sim', ttft_ms: 0, itl_ms: 50 } } }),
+    );
+    try {
+      const response = await postJson(`${gw.url}/v1/chat/completions`, chat({ max_tokens: 50 }));
+      await envelope(response, 504, 'upstream_timeout');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('a body that does not arrive within body_timeout_ms is a 408 and the connection closes', async () => {
+    const gw = await startTestGateway(simConfig({ server: { body_timeout_ms: 200 } }));
+    try {
+      const { port } = new URL(gw.url);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        // Promise 100 bytes, send 10, then stall like a slow-loris client.
+        socket.write('POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"model":"');
+      });
+      assert.match(reply, /^HTTP\/1\.1 408 /);
+      assert.match(reply, /"code":"body_timeout"/);
+    } finally {
+      await gw.close();
+    }
+  });
+});

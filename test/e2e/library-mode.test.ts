@@ -188,15 +188,19 @@ describe('the fetch handler driven directly', () => {
     assert.deepEqual(await models(), ['sim-small', 'quick']);
   });
 
-  test('while closing, new requests get 503 shutting_down', async () => {
+  test('while closing, API requests get 503 shutting_down; readiness fails and liveness still answers', async () => {
     const draining = createGateway(slowConfig);
     const response = await draining.fetch(streamRequest());
     const reader = response.body!.getReader();
     await reader.read();
     const closing = draining.close(200);
-    const refused = await draining.fetch(new Request(`${origin}/readyz`));
+    const refused = await draining.fetch(streamRequest());
     assert.equal(refused.status, 503);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'shutting_down');
+    const ready = await draining.fetch(new Request(`${origin}/readyz`));
+    assert.equal(ready.status, 503);
+    assert.deepEqual(await ready.json(), { status: 'not_ready', reason: 'shutting down' });
+    assert.equal((await draining.fetch(new Request(`${origin}/healthz`))).status, 200);
     await closing;
     // The stream that outlived the grace period was ended, not left hanging.
     assert.ok(!(await readToEnd(reader)).includes('[DONE]'));

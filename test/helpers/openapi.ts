@@ -75,13 +75,11 @@ const unixtime = { type: 'number' as const, validate: (value: number) => Number.
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/**
- * Where a vendor spec lives: `$SWITCHYARD_SPECS/<file>`, else `specs/` or `shared/specs/` in the checkout, else
- * the shared `../shared/specs/` beside it. Undefined when none has it, so a test can skip with a reason.
- */
-export function findSpec(file: string): string | undefined {
-  const dirs = [process.env.SWITCHYARD_SPECS, `${repoRoot}specs`, `${repoRoot}shared/specs`, `${repoRoot}../shared/specs`];
-  return dirs.filter((dir): dir is string => dir !== undefined).map((dir) => `${dir}/${file}`).find((path) => existsSync(path));
+/** A vendor spec vendored in the repo's `specs/` folder (see specs/README.md). */
+export function specPath(file: 'openai-openapi.yaml' | 'anthropic-openapi.json'): string {
+  const path = `${repoRoot}specs/${file}`;
+  if (!existsSync(path)) throw new Error(`${path} is missing: the vendor specs are part of the repository`);
+  return path;
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;

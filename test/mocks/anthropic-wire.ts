@@ -2,11 +2,10 @@
  * Bodies and SSE frames the Anthropic mock upstream sends, shaped as specs/anthropic-openapi.json says (Message,
  * MessageStreamEvent, ErrorResponse) and in the order the real API streams them.
  */
-import { fileURLToPath } from 'node:url';
+import { specPath } from '../helpers/openapi.js';
 import { MOCK_USAGE } from './mock-upstream.js';
 
-export const anthropicSpecPath =
-  process.env.ANTHROPIC_SPEC ?? fileURLToPath(new URL('../../../shared/specs/anthropic-openapi.json', import.meta.url));
+export const anthropicSpecPath = specPath('anthropic-openapi.json');
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal';
 

@@ -4,7 +4,7 @@
  * with increasing indexes), then message_delta (stop reason, usage) and message_stop.
  */
 import type { GatewayContext } from '../../core/context.js';
-import { anthropicErrorBody, toGatewayError } from '../../core/errors.js';
+import { anthropicErrorBody, streamFailure } from '../../core/errors.js';
 import type { ChatChunk, FinishReason, Usage } from '../../core/openai-types.js';
 import { encodeSSE } from '../../core/sse.js';
 import { deltaUsage, matchedStopSequence, messageShell, messageUsage, stopReason, toolUseBlock } from './to-message.js';
@@ -122,10 +122,9 @@ export async function* anthropicSSE(
       if (events.length > 0) yield frames(events);
     }
   } catch (thrown) {
-    if (ctx.signal.aborted) return;
-    const error = toGatewayError(thrown);
+    const { error, tellClient } = streamFailure(ctx.signal, thrown);
     ctx.errorCode = error.code;
-    yield encodeSSE(anthropicErrorBody(error, ctx.requestId), 'error');
+    if (tellClient) yield encodeSSE(anthropicErrorBody(error, ctx.requestId), 'error');
     return;
   }
   yield frames(encoder.end());
