@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderAdapter, UpstreamCall } from '../../src/core/provider.js';
 import type { ChatRequest } from '../../src/core/openai-schema.js';
 import type { ChatChunk } from '../../src/core/openai-types.js';
-import { GatewayError } from '../../src/core/errors.js';
+import { collect, expectGatewayError, finishReasons } from '../helpers/chat.js';
 import { MOCK_USAGE, type MockUpstream } from '../mocks/mock-upstream.js';
 
 export interface ContractSubject {
@@ -39,18 +39,8 @@ function chat(extra: Partial<ChatRequest> = {}): ChatRequest {
   };
 }
 
-async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
-  const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
 function textOf(chunks: ChatChunk[]): string {
   return chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta.content ?? '')).join('');
-}
-
-function finishReasons(chunks: ChatChunk[]): string[] {
-  return chunks.flatMap((chunk) => chunk.choices.flatMap((choice) => (choice.finish_reason ? [choice.finish_reason] : [])));
 }
 
 function toolCallsOf(chunks: ChatChunk[]): { name: string; arguments: string }[] {
@@ -65,14 +55,6 @@ function toolCallsOf(chunks: ChatChunk[]): { name: string; arguments: string }[]
     }
   }
   return calls;
-}
-
-async function expectGatewayError(promise: Promise<unknown>, check: (error: GatewayError) => void): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof GatewayError, `expected a GatewayError, got ${String(error)}`);
-    check(error);
-    return true;
-  });
 }
 
 export function runAdapterContract(name: string, setup: () => Promise<ContractSubject>): void {

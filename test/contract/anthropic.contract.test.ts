@@ -10,8 +10,9 @@ import { defaultUpstreamHttpOptions } from '../../src/core/upstream-http.js';
 import type { ProviderAdapter, UpstreamCall } from '../../src/core/provider.js';
 import type { ChatRequest } from '../../src/core/openai-schema.js';
 import type { ChatChunk } from '../../src/core/openai-types.js';
-import { GatewayError } from '../../src/core/errors.js';
+import type { GatewayError } from '../../src/core/errors.js';
 import { createAnthropicAdapter } from '../../src/providers/anthropic/index.js';
+import { chat, collect, expectGatewayError, finishReasons } from '../helpers/chat.js';
 import { loadOpenAPI } from '../helpers/openapi.js';
 import { runAdapterContract } from './adapter-contract.js';
 import { startAnthropicMock, type AnthropicMock } from '../mocks/anthropic-mock.js';
@@ -33,25 +34,10 @@ runAdapterContract('anthropic', async () => {
   return { mock, adapter: anthropic(mock), model: MODEL };
 });
 
-const chat = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  model: 'public-name',
-  messages: [{ role: 'user', content: 'Say hello.' }],
-  ...extra,
-});
-
-async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
-  const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
-
-async function rejectsWith(promise: Promise<unknown>, expected: Partial<Pick<GatewayError, 'code' | 'param' | 'retryable' | 'status'>>) {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof GatewayError, `expected a GatewayError, got ${String(error)}`);
+const rejectsWith = (promise: Promise<unknown>, expected: Partial<Pick<GatewayError, 'code' | 'param' | 'retryable' | 'status'>>) =>
+  expectGatewayError(promise, (error) => {
     for (const [key, value] of Object.entries(expected)) assert.equal(error[key as keyof typeof expected], value, key);
-    return true;
   });
-}
 
 const weatherTool = {
   type: 'function' as const,
@@ -274,8 +260,7 @@ describe('anthropic adapter: Messages API specifics', () => {
       mock.setScenario({ kind: 'message', text: 'partial', stopReason, stopSequence: stopReason === 'stop_sequence' ? 'END' : undefined });
       assert.equal((await adapter.chat(chat(), call())).choices[0]!.finish_reason, finish, stopReason);
       const chunks = await collect(adapter.streamChat(chat({ stream: true }), call()));
-      const finishes = chunks.flatMap((chunk) => chunk.choices.flatMap((choice) => (choice.finish_reason ? [choice.finish_reason] : [])));
-      assert.deepEqual(finishes, [finish], `${stopReason} (stream)`);
+      assert.deepEqual(finishReasons(chunks), [finish], `${stopReason} (stream)`);
     }
   });
 

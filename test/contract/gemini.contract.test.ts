@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defaultUpstreamHttpOptions, type UpstreamResponse } from '../../src/core/upstream-http.js';
 import type { ProviderAdapter, UpstreamCall } from '../../src/core/provider.js';
-import type { ChatRequest } from '../../src/core/openai-schema.js';
-import type { ChatChunk } from '../../src/core/openai-types.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { createGeminiAdapter } from '../../src/providers/gemini/index.js';
 import { readGeminiFailure } from '../../src/providers/gemini/errors.js';
+import { chat, collect, finishReasons } from '../helpers/chat.js';
 import { runAdapterContract } from './adapter-contract.js';
 import { startGeminiMock, type GeminiMock } from '../mocks/gemini-mock.js';
 import { MOCK_USAGE } from '../mocks/mock-upstream.js';
@@ -27,19 +26,7 @@ runAdapterContract('gemini', async () => {
   return { mock, adapter: adapterFor(mock), model: MODEL };
 });
 
-const chat = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  model: 'public-name',
-  messages: [{ role: 'user', content: 'Say hello.' }],
-  ...extra,
-});
-
 const call = (model = MODEL): UpstreamCall => ({ model, signal: new AbortController().signal, requestId: 'req-gemini-1' });
-
-async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
-  const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
 
 type Json = Record<string, unknown>;
 
@@ -224,8 +211,7 @@ describe('gemini adapter: Google wire format', () => {
     const response = await adapter.chat(chat(), call());
     assert.equal(response.choices[0]!.finish_reason, 'content_filter');
     const chunks = await collect(adapter.streamChat(chat({ stream: true }), call()));
-    const reasons = chunks.flatMap((chunk) => chunk.choices.flatMap((choice) => (choice.finish_reason ? [choice.finish_reason] : [])));
-    assert.deepEqual(reasons, ['content_filter']);
+    assert.deepEqual(finishReasons(chunks), ['content_filter']);
   });
 
   test('a blocked prompt is a content_filtered error, streamed or not', async () => {

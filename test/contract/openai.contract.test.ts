@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { defaultUpstreamHttpOptions } from '../../src/core/upstream-http.js';
 import type { ProviderAdapter, UpstreamCall } from '../../src/core/provider.js';
-import type { ChatRequest } from '../../src/core/openai-schema.js';
 import type { ChatChunk } from '../../src/core/openai-types.js';
 import { GatewayError } from '../../src/core/errors.js';
 import {
@@ -16,6 +15,7 @@ import {
   createOpenAICompatibleAdapter,
 } from '../../src/providers/openai/index.js';
 import type { EngineName } from '../../src/providers/openai/engines.js';
+import { chat, collect } from '../helpers/chat.js';
 import { runAdapterContract } from './adapter-contract.js';
 import { startOpenAIMock, type OpenAIMock, type OpenAIMockEngine } from '../mocks/openai-mock.js';
 
@@ -55,19 +55,7 @@ runAdapterContract('openai-compatible (TGI)', async () => {
   return { mock, adapter: compatible(mock, 'tgi'), model: 'tgi' };
 });
 
-const chat = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  model: 'public-name',
-  messages: [{ role: 'user', content: 'Say hello.' }],
-  ...extra,
-});
-
 const call = (model: string, signal = new AbortController().signal): UpstreamCall => ({ model, signal, requestId: 'req-dialect-1' });
-
-async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
-  const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return chunks;
-}
 
 type Body = Record<string, unknown>;
 const lastBody = (mock: OpenAIMock) => mock.requests.at(-1)!.body as Body;

@@ -4,11 +4,10 @@
  * request body against CreateMessageParams from specs/anthropic-openapi.json and enforces the tool_use /
  * tool_result pairing rules; it answers every MockScenario and records requests, responses and aborts.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadOpenAPI } from '../helpers/openapi.js';
-import type { MockScenario, MockUpstream, RecordedRequest } from './mock-upstream.js';
+import { asRecord, startMockServer, writePaced, type Json, type MockRequest } from './mock-server.js';
+import type { MockScenario, MockUpstream } from './mock-upstream.js';
 import {
   anthropicSpecPath,
   contextLengthMessage,
@@ -51,22 +50,10 @@ export interface AnthropicMock extends MockUpstream {
   setScenario(scenario: AnthropicMockScenario): void;
 }
 
-type Json = Record<string, unknown>;
-
-const asRecord = (value: unknown): Json => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {});
 const blocksOf = (message: unknown): Json[] => {
   const content = asRecord(message).content;
   return Array.isArray(content) ? content.map(asRecord) : [];
 };
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /** The rules the real API enforces beyond the schema, worded as it words them. */
 function toolPairingError(body: Json): string | null {
@@ -97,10 +84,7 @@ function systemText(body: Json): string {
 
 export async function startAnthropicMock(options: AnthropicMockOptions = {}): Promise<AnthropicMock> {
   const spec = loadOpenAPI(anthropicSpecPath);
-  let scenario: AnthropicMockScenario = { kind: 'text', text: 'Hello from the mock.' };
-  const requests: RecordedRequest[] = [];
   const responses: RecordedResponse[] = [];
-  let aborted = 0;
   let sequence = 0;
   const id = (prefix: string) => `${prefix}_01Mock${String(++sequence).padStart(18, '0')}`;
 
@@ -117,17 +101,16 @@ export async function startAnthropicMock(options: AnthropicMockOptions = {}): Pr
     const record: RecordedResponse = { status: 200, frames: [] };
     responses.push(record);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': id('req') });
-    for (const frame of frames) {
-      if (res.destroyed) return;
+    const encode = (frame: Frame | string) => (typeof frame === 'string' ? frame : encodeFrame(frame));
+    if (!(await writePaced(res, frames, encode, (frame) => {
       if (typeof frame !== 'string') record.frames!.push(frame);
-      res.write(typeof frame === 'string' ? frame : encodeFrame(frame));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    }))) return;
     if (end === 'close') res.end();
   }
 
   /** What the scenario answers, or an error message when the request does not allow that answer. */
   function plan(body: Json): MessagePlan | string {
+    const { scenario } = server;
     const base = { id: id('msg'), model: String(body.model), stopSequence: null, usage: defaultUsage };
     const text = (value: string): PlannedBlock[] => [{ type: 'text', text: value }];
     switch (scenario.kind) {
@@ -163,6 +146,7 @@ export async function startAnthropicMock(options: AnthropicMockOptions = {}): Pr
   }
 
   async function messages(res: ServerResponse, body: Json): Promise<void> {
+    const { scenario } = server;
     const schemaErrors = spec.errors('CreateMessageParams', body);
     if (schemaErrors.length > 0) {
       const first = schemaErrors[0]!;
@@ -204,22 +188,7 @@ export async function startAnthropicMock(options: AnthropicMockOptions = {}): Pr
     }
   }
 
-  const server = createServer(async (req, res) => {
-    res.on('close', () => {
-      // The client left before the mock finished answering: an abort.
-      if (!res.writableFinished) aborted += 1;
-    });
-    const url = new URL(req.url ?? '/', 'http://mock');
-    const raw = await readBody(req);
-    let body: unknown = null;
-    let parseError = false;
-    try {
-      body = raw === '' ? null : JSON.parse(raw);
-    } catch {
-      parseError = true;
-    }
-    requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body });
-
+  async function handle(req: IncomingMessage, res: ServerResponse, { url, body, parseError }: MockRequest): Promise<void> {
     const key = req.headers['x-api-key'];
     if (key === undefined || (options.apiKey !== undefined && key !== options.apiKey)) return fail(res, 401, 'invalid x-api-key');
     if (req.headers['anthropic-version'] === undefined) return fail(res, 400, 'anthropic-version: header is required');
@@ -233,26 +202,8 @@ export async function startAnthropicMock(options: AnthropicMockOptions = {}): Pr
       return fail(res, 400, 'There was an issue with the format of your request body: not valid JSON.');
     }
     return messages(res, body as Json);
-  });
+  }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  return {
-    url,
-    requests,
-    responses,
-    get aborted() {
-      return aborted;
-    },
-    setScenario(next) {
-      scenario = next;
-    },
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+  const server = await startMockServer<AnthropicMockScenario>({ scenario: { kind: 'text', text: 'Hello from the mock.' } }, handle);
+  return Object.assign(server, { responses });
 }

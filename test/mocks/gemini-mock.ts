@@ -5,13 +5,11 @@
  * (or `?key=`): a wrong one is Google's 400 API_KEY_INVALID, a missing one 403. It answers every MockScenario of
  * the shared contract plus Gemini-only ones, and records requests and aborted connections.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { MOCK_USAGE, type MockScenario, type MockUpstream, type RecordedRequest } from './mock-upstream.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asRecord, startMockServer, writePaced, type Json, type MockRequest, type Reply } from './mock-server.js';
+import { MOCK_USAGE, type MockScenario, type MockUpstream } from './mock-upstream.js';
 import {
   apiKeyInvalid,
-  asRecord,
   checkGenerateRequest,
   declaresFunction,
   embeddingOf,
@@ -20,7 +18,6 @@ import {
   tokenLimitMessage,
   usageMetadata,
   type CandidatePlan,
-  type Json,
 } from './gemini-wire.js';
 
 /** The shared scenarios plus what only Gemini does. */
@@ -46,22 +43,7 @@ export interface GeminiMockOptions {
   apiKey?: string;
 }
 
-interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
-
 const route = /^\/v1beta\/(models\/[^/:]+|tunedModels\/[^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/;
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 const invalid = (message: string): Reply => ({ status: 400, body: errorEnvelope(400, message) });
 
@@ -74,9 +56,6 @@ function pieces(text: string, count: number): string[] {
 
 export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<GeminiMock> {
   const apiKey = options.apiKey ?? 'test-gemini-key';
-  let scenario: GeminiMockScenario = { kind: 'text', text: 'Hello from the Gemini mock.' };
-  const requests: RecordedRequest[] = [];
-  let aborted = 0;
   let sequence = 0;
 
   function sendJson(res: ServerResponse, reply: Reply): void {
@@ -86,16 +65,13 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
   /** Google's SSE framing: `data: {...}\r\n\r\n`, no event names, no end marker (the last event has finishReason). */
   async function sendStream(res: ServerResponse, events: unknown[], end: 'end' | 'hang'): Promise<void> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (const event of events) {
-      if (res.destroyed) return;
-      res.write(typeof event === 'string' ? event : `data: ${JSON.stringify(event)}\r\n\r\n`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    if (!(await writePaced(res, events, (event) => (typeof event === 'string' ? event : `data: ${JSON.stringify(event)}\r\n\r\n`)))) return;
     if (end === 'end') res.end();
   }
 
   /** What each candidate answers under the current scenario, or the 400 Google would give instead. */
   function plan(body: Json): CandidatePlan[] | Reply {
+    const { scenario } = server;
     const config = asRecord(body.generationConfig);
     const count = typeof config.candidateCount === 'number' ? config.candidateCount : 1;
     const top = typeof config.logprobs === 'number' ? config.logprobs : 0;
@@ -129,7 +105,7 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
     }
   }
 
-  const thoughtsOf = () => (scenario.kind === 'thinking' ? scenario.thoughtsTokens : 0);
+  const thoughtsOf = () => (server.scenario.kind === 'thinking' ? server.scenario.thoughtsTokens : 0);
 
   function response(model: string, candidates: Json[], usage: Json): Json {
     return { candidates, usageMetadata: usage, modelVersion: model.replace(/^models\//, ''), responseId: `mock-${sequence}` };
@@ -165,6 +141,7 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
   }
 
   async function generate(res: ServerResponse, body: Json, model: string, method: string, sse: boolean): Promise<void> {
+    const { scenario } = server;
     const problem = checkGenerateRequest(body);
     if (problem !== null) return sendJson(res, invalid(problem));
     sequence += 1;
@@ -220,6 +197,7 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
   }
 
   function failure(): Reply | null {
+    const { scenario } = server;
     if (scenario.kind !== 'error') return null;
     if (scenario.contextLength) return invalid(tokenLimitMessage);
     if (scenario.retryAfterSeconds === undefined) return { status: scenario.status, body: errorEnvelope(scenario.status, scenario.message) };
@@ -231,21 +209,7 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
     };
   }
 
-  const server = createServer(async (req, res) => {
-    res.on('close', () => {
-      // The client left before the mock finished answering.
-      if (!res.writableFinished) aborted += 1;
-    });
-    const url = new URL(req.url ?? '/', 'http://mock');
-    const raw = await readBody(req);
-    let body: unknown = null;
-    try {
-      body = raw === '' ? null : JSON.parse(raw);
-    } catch {
-      body = undefined;
-    }
-    requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body });
-
+  async function handle(req: IncomingMessage, res: ServerResponse, { url, body, parseError }: MockRequest): Promise<void> {
     const key = req.headers['x-goog-api-key'] ?? url.searchParams.get('key');
     if (key === undefined || key === null) {
       return sendJson(res, { status: 403, body: errorEnvelope(403, 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.') });
@@ -258,7 +222,7 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
     if (match === null || req.method !== 'POST') {
       return sendJson(res, { status: 404, body: errorEnvelope(404, `Method not found: ${req.method} ${url.pathname}`) });
     }
-    if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    if (parseError || body === null || typeof body !== 'object' || Array.isArray(body)) {
       return sendJson(res, invalid('Invalid JSON payload received. Unexpected token.'));
     }
     const failed = failure();
@@ -266,25 +230,8 @@ export async function startGeminiMock(options: GeminiMockOptions = {}): Promise<
     const [, model, method] = match;
     if (method === 'batchEmbedContents') return embed(res, body as Json, model!);
     return generate(res, body as Json, model!, method!, url.searchParams.get('alt') === 'sse');
-  });
+  }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  return {
-    url: `${origin}/v1beta`,
-    requests,
-    get aborted() {
-      return aborted;
-    },
-    setScenario(next) {
-      scenario = next;
-    },
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+  const server = await startMockServer<GeminiMockScenario>({ scenario: { kind: 'text', text: 'Hello from the Gemini mock.' }, basePath: '/v1beta' }, handle);
+  return server;
 }

@@ -3,12 +3,8 @@
  * Google's (unknown fields, empty parts, bad roles and unsupported schema keywords are 400 INVALID_ARGUMENT), the
  * error envelope, and response builders.
  */
+import { asRecord, type Json } from './mock-server.js';
 import { MOCK_USAGE } from './mock-upstream.js';
-
-export type Json = Record<string, unknown>;
-
-export const asRecord = (value: unknown): Json =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
 
 const isRecord = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
 

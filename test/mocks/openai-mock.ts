@@ -4,10 +4,9 @@
  * `/openai/deployments/{deployment}/{operation}?api-version=…` form. It answers every MockScenario of the shared
  * contract, speaks OpenAI's, vLLM's or TGI's error dialect, and records requests, responses and aborts.
  */
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { MockScenario, MockUpstream, RecordedRequest } from './mock-upstream.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asRecord, startMockServer, writePaced, type Json, type MockRequest, type Reply } from './mock-server.js';
+import type { MockScenario, MockUpstream } from './mock-upstream.js';
 import {
   asVllmCompletion,
   chatChunks,
@@ -21,7 +20,6 @@ import {
   textCompletion,
   type ChatPlan,
   type OpenAIMockEngine,
-  type Reply,
 } from './openai-wire.js';
 
 export type { OpenAIMockEngine } from './openai-wire.js';
@@ -58,8 +56,6 @@ export interface OpenAIMock extends MockUpstream {
   setScenario(scenario: OpenAIMockScenario): void;
 }
 
-type Json = Record<string, unknown>;
-
 const operations = new Set(['chat/completions', 'completions', 'embeddings']);
 
 /** `/v1/<op>` or `/openai/deployments/<d>/<op>`; Azure needs `api-version` and takes the model from the path. */
@@ -74,17 +70,6 @@ function routeOf(url: URL): { operation: string; deployment?: string } | { model
   }
   return null;
 }
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-const asRecord = (value: unknown): Json => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {});
 
 function declaresTool(body: Json, name: string): boolean {
   const tools = Array.isArray(body.tools) ? body.tools : [];
@@ -101,12 +86,8 @@ function textsOf(input: unknown): string[] {
 export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<OpenAIMock> {
   const engine = options.engine ?? 'openai';
   const models = options.models ?? ['gpt-4o-mini', 'text-embedding-3-small'];
-  let scenario: OpenAIMockScenario = { kind: 'text', text: 'Hello from the mock.' };
-  const requests: RecordedRequest[] = [];
   const responses: RecordedResponse[] = [];
-  let aborted = 0;
   let sequence = 0;
-  const cutByMock = new WeakSet<ServerResponse>();
 
   const fail = (status: number, message: string, detail: { param?: string | null; code?: string | null } = {}): Reply => ({
     status,
@@ -123,22 +104,16 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
     const record: RecordedResponse = { path, status: 200, events: [] };
     responses.push(record);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    for (const event of events) {
-      if (res.destroyed) return;
-      record.events!.push(event);
-      res.write(typeof event === 'string' ? event : `data: ${JSON.stringify(event)}\n\n`);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    const encode = (event: unknown) => (typeof event === 'string' ? event : `data: ${JSON.stringify(event)}\n\n`);
+    if (!(await writePaced(res, events, encode, (event) => record.events!.push(event)))) return;
     if (end === 'done') res.end('data: [DONE]\n\n');
     // A real truncation: the connection drops mid-body, with no end marker and no terminating chunk.
-    else if (end === 'cut') {
-      cutByMock.add(res);
-      res.socket?.destroy();
-    }
+    else if (end === 'cut') server.cut(res);
     // 'hang': keep the connection open until the client goes away.
   }
 
   function chatPlan(body: Json, model: string): ChatPlan | Reply {
+    const { scenario } = server;
     const base = {
       id: `chatcmpl-mock${++sequence}`,
       model,
@@ -165,6 +140,7 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
   }
 
   async function chat(res: ServerResponse, path: string, body: Json, model: string): Promise<void> {
+    const { scenario } = server;
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
       return sendJson(res, path, fail(400, "Missing required parameter: 'messages'.", { param: 'messages' }));
     }
@@ -200,6 +176,7 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
   }
 
   async function completions(res: ServerResponse, path: string, body: Json, model: string): Promise<void> {
+    const { scenario } = server;
     if (body.prompt === undefined) return sendJson(res, path, fail(400, "Missing required parameter: 'prompt'.", { param: 'prompt' }));
     const text = scenario.kind === 'text' ? scenario.text : scenario.kind === 'json' ? JSON.stringify(scenario.value) : 'Once upon a time.';
     const id = `cmpl-mock${++sequence}`;
@@ -229,25 +206,8 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
     return req.headers.authorization === `Bearer ${options.apiKey}`;
   }
 
-  const server = createServer(async (req, res) => {
-    res.on('close', () => {
-      // The client left before the mock finished: an abort. The mock's own deliberate cuts do not count.
-      if (!res.writableFinished && !cutByMock.has(res)) aborted += 1;
-    });
-    const url = new URL(req.url ?? '/', 'http://mock');
-    const path = url.pathname + url.search;
-    const raw = await readBody(req);
-    let body: unknown = null;
-    let parseError = false;
-    if (raw !== '') {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        parseError = true;
-      }
-    }
-    requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
-
+  async function handle(req: IncomingMessage, res: ServerResponse, { url, path, body, parseError }: MockRequest): Promise<void> {
+    const { scenario } = server;
     const route = routeOf(url);
     const azure = url.pathname.startsWith('/openai/');
     if (!authorized(req, azure)) {
@@ -281,27 +241,8 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
     if (route.operation === 'chat/completions') return chat(res, path, request, model);
     if (route.operation === 'completions') return completions(res, path, request, model);
     return embeddings(res, path, request, model);
-  });
+  }
 
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  return {
-    url: `${origin}/v1`,
-    origin,
-    requests,
-    responses,
-    get aborted() {
-      return aborted;
-    },
-    setScenario(next) {
-      scenario = next;
-    },
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+  const server = await startMockServer<OpenAIMockScenario>({ scenario: { kind: 'text', text: 'Hello from the mock.' }, basePath: '/v1' }, handle);
+  return Object.assign(server, { responses });
 }

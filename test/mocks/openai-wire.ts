@@ -2,16 +2,11 @@
  * Bodies the OpenAI mock upstream sends, shaped as OpenAI (specs/openai-openapi.yaml) and, where they differ, as
  * vLLM and TGI send them: error envelopes, finish reasons, stream chunks, embeddings and models.
  */
+import type { Reply } from './mock-server.js';
 import { MOCK_USAGE } from './mock-upstream.js';
 
 /** Whose error envelope and finish reasons the mock speaks. */
 export type OpenAIMockEngine = 'openai' | 'vllm' | 'tgi';
-
-export interface Reply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
 
 export const usage = {
   prompt_tokens: MOCK_USAGE.input,
