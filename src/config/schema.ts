@@ -1,6 +1,13 @@
 /** The `switchyard.yaml` contract (DESIGN.md §13). Also emitted as JSON Schema for editors (`npm run schema`). */
 import { z } from 'zod';
 import { engineNames } from '../providers/openai/engines.js';
+import {
+  conditionalFallbacksSchema,
+  degradedResponseSchema,
+  deploymentLimitsFields,
+  resilienceSchema,
+  routingStrategySchema,
+} from './resilience-schema.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -89,6 +96,7 @@ export const deploymentSchema = z.strictObject({
   /** The name the upstream knows the model by. */
   model: z.string().min(1),
   weight: z.number().min(0).default(1),
+  ...deploymentLimitsFields,
 });
 
 export const modelSchema = z.strictObject({
@@ -100,6 +108,10 @@ export const modelSchema = z.strictObject({
   /** What the model is for; `/v1/embeddings` only routes to embedding models, chat endpoints to the others. */
   kind: z.enum(['chat', 'embedding']).default('chat'),
   owned_by: z.string().optional(),
+  /** How a deployment is picked among this model's deployments. */
+  routing: routingStrategySchema.default('weighted'),
+  fallbacks_on: conditionalFallbacksSchema.prefault({}),
+  degraded_response: degradedResponseSchema.optional(),
 });
 
 export const aliasSchema = z.strictObject({
@@ -132,6 +144,7 @@ export const configSchema = z
     providers: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'provider names use a-z, 0-9, _ . -'), providerSchema),
     models: z.record(modelName, modelSchema),
     aliases: z.record(modelName, aliasSchema).default({}),
+    resilience: resilienceSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const [name, model] of Object.entries(config.models)) {
@@ -144,15 +157,16 @@ export const configSchema = z
           });
         }
       });
-      model.fallbacks.forEach((fallback, index) => {
-        if (!(fallback in config.models) && !(fallback in config.aliases)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['models', name, 'fallbacks', index],
-            message: `unknown model or alias "${fallback}"`,
-          });
-        }
-      });
+      const checkFallbacks = (targets: string[], path: (string | number)[]) =>
+        targets.forEach((fallback, index) => {
+          if (!(fallback in config.models) && !(fallback in config.aliases)) {
+            ctx.addIssue({ code: 'custom', path: [...path, index], message: `unknown model or alias "${fallback}"` });
+          }
+        });
+      checkFallbacks(model.fallbacks, ['models', name, 'fallbacks']);
+      for (const [kind, targets] of Object.entries(model.fallbacks_on)) {
+        checkFallbacks(targets, ['models', name, 'fallbacks_on', kind]);
+      }
     }
     for (const [name, alias] of Object.entries(config.aliases)) {
       if (name in config.models) {

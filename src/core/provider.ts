@@ -4,6 +4,7 @@
  */
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from './openai-schema.js';
 import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse } from './openai-types.js';
+import type { HeaderLookup, UpstreamRequest } from './upstream-http.js';
 
 export interface UpstreamCall {
   /** The model name the upstream knows (the deployment's `model`). */
@@ -12,6 +13,17 @@ export interface UpstreamCall {
   signal: AbortSignal;
   /** The gateway's request id, forwarded upstream for correlation. */
   requestId: string;
+  /** This attempt's limit to the upstream's response headers; unset = the provider's configured default. */
+  firstByteTimeoutMs?: number;
+  /** Sees the upstream's response headers (its quota headers steer load balancing). */
+  onResponseHeaders?: (headers: HeaderLookup) => void;
+}
+
+/** The per-attempt transport options of a call, for `UpstreamHttp.send`. */
+export function attemptOptions(
+  call: UpstreamCall,
+): Pick<UpstreamRequest, 'signal' | 'firstByteTimeoutMs' | 'onResponseHeaders'> {
+  return { signal: call.signal, firstByteTimeoutMs: call.firstByteTimeoutMs, onResponseHeaders: call.onResponseHeaders };
 }
 
 /**

@@ -44,6 +44,10 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body?: unknown;
   signal: AbortSignal;
+  /** Overrides the pool's first-byte timeout for this request (a deadline's share for one attempt). */
+  firstByteTimeoutMs?: number;
+  /** Called once the response headers arrived, whatever the status. */
+  onResponseHeaders?: (headers: HeaderLookup) => void;
 }
 
 function headerLookup(headers: Dispatcher.ResponseData['headers']): HeaderLookup {
@@ -87,17 +91,20 @@ export class UpstreamHttp {
         body,
         signal: init.signal,
         dispatcher: this.agent,
+        ...(init.firstByteTimeoutMs === undefined ? {} : { headersTimeout: init.firstByteTimeoutMs }),
       });
     } catch (error) {
       throw this.transportError(error, init.signal);
     }
     const { body: stream } = response;
     const provider = this.providerName;
+    const responseHeaders = headerLookup(response.headers);
+    init.onResponseHeaders?.(responseHeaders);
     // Once headers arrived the upstream was reached; a failure now means it cut its answer short.
     const transportError = (error: unknown) => this.transportError(error, init.signal, 'body');
     return {
       status: response.statusCode,
-      headers: headerLookup(response.headers),
+      headers: responseHeaders,
       body: (async function* () {
         try {
           for await (const chunk of stream) yield chunk as Uint8Array;

@@ -200,7 +200,7 @@ describe('demo config and where the config comes from', () => {
     assert.deepEqual(Object.keys(config.providers).sort(), ['openai', 'sim']);
     const openai = config.providers.openai!;
     assert.equal(openai.type === 'openai' && openai.api_key, 'sk-test');
-    assert.deepEqual(config.models['gpt-4o-mini']!.deployments, [{ provider: 'openai', model: 'gpt-4o-mini', weight: 1 }]);
+    assert.deepEqual(config.models['gpt-4o-mini']!.deployments, [{ provider: 'openai', model: 'gpt-4o-mini', weight: 1, max_queue: 100 }]);
     assert.equal(config.models['text-embedding-3-small']!.kind, 'embedding');
     assert.equal(config.server.port, 9123);
     assert.equal(config.auth.master_key, 'master-key-1');

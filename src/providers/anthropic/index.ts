@@ -1,7 +1,7 @@
 /** The `anthropic` provider: Anthropic's Messages API (`POST /v1/messages`) behind the internal chat model. */
 import type { ChatRequest } from '../../core/openai-schema.js';
 import type { ChatChunk, ChatResponse } from '../../core/openai-types.js';
-import type { ProviderAdapter, UpstreamCall } from '../../core/provider.js';
+import { attemptOptions, type ProviderAdapter, type UpstreamCall } from '../../core/provider.js';
 import { UpstreamHttp, type UpstreamHttpOptions, type UpstreamResponse } from '../../core/upstream-http.js';
 import { anthropicFailure } from './errors.js';
 import { toAnthropicRequest } from './request.js';
@@ -37,7 +37,7 @@ export function createAnthropicAdapter(
       method: 'POST',
       headers: { ...headers, 'x-request-id': call.requestId },
       body,
-      signal: call.signal,
+      ...attemptOptions(call),
     });
     if (response.status >= 400) throw await anthropicFailure(name, response);
     return response;

@@ -1,5 +1,5 @@
 /** The `gemini` provider: Google AI Studio's generateContent API (v1beta), authenticated with an API key. */
-import type { ProviderAdapter, UpstreamCall } from '../../core/provider.js';
+import { attemptOptions, type ProviderAdapter, type UpstreamCall } from '../../core/provider.js';
 import type { ChatRequest, EmbeddingRequest } from '../../core/openai-schema.js';
 import type { ChatChunk, ChatResponse, EmbeddingResponse } from '../../core/openai-types.js';
 import { UpstreamHttp, type UpstreamHttpOptions, type UpstreamResponse } from '../../core/upstream-http.js';
@@ -33,7 +33,7 @@ export function createGeminiAdapter(
       method: 'POST',
       headers: { ...headers, 'x-request-id': call.requestId },
       body,
-      signal: call.signal,
+      ...attemptOptions(call),
     });
     if (response.status >= 400) throw await readGeminiFailure(name, response);
     return response;

@@ -2,7 +2,7 @@
  * One adapter for every upstream that speaks OpenAI's wire format: OpenAI itself, Azure OpenAI deployments and
  * self-hosted engines. What differs between them (URLs, auth headers, small quirks) is passed in as data.
  */
-import type { ProviderAdapter, UpstreamCall } from '../../core/provider.js';
+import { attemptOptions, type ProviderAdapter, type UpstreamCall } from '../../core/provider.js';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../core/openai-schema.js';
 import type {
   ChatChunk,
@@ -60,7 +60,7 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
       method: 'POST',
       headers: headersFor(call),
       body,
-      signal: call.signal,
+      ...attemptOptions(call),
     });
     if (response.status >= 400) throw await readUpstreamFailure(name, response, describeOpenAIError);
     return response;
