@@ -24,6 +24,7 @@ export const errorCatalogue = {
   upstream_auth_failed: { status: 502, type: 'upstream_error' },
   upstream_unavailable: { status: 503, type: 'upstream_error' },
   shutting_down: { status: 503, type: 'server_error' },
+  overloaded: { status: 503, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
   client_closed: { status: 499, type: 'client_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
