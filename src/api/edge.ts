@@ -6,8 +6,12 @@ export interface EdgeRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Raw body, already size-checked; null for bodiless methods. */
   body: Uint8Array | null;
-  /** Aborted when the client disconnects or the gateway shuts down. */
-  signal: AbortSignal;
+  /**
+   * The request's one abort controller: the edge aborts it when the client disconnects, shutdown when the grace
+   * period ends, and dispatch when the request's deadline passes. One controller (rather than combining
+   * signals per request) keeps cancellation cheap on the hot path.
+   */
+  controller: AbortController;
   requestId: string;
 }
 

@@ -80,7 +80,7 @@ export function createFetchHandler(gateway: Gateway): FetchHandler {
         path: new URL(request.url).pathname,
         headers,
         body,
-        signal: AbortSignal.any([controller.signal, AbortSignal.timeout(settings.request_timeout_ms)]),
+        controller,
         requestId,
       });
     } catch {

@@ -98,13 +98,19 @@ export function createNodeHandler(gateway: Gateway): NodeHandler {
         path,
         headers: req.headers,
         body,
-        signal: AbortSignal.any([controller.signal, AbortSignal.timeout(settings.request_timeout_ms)]),
+        controller,
         requestId,
       });
       if (res.destroyed) return;
-      res.writeHead(response.status, { 'x-request-id': requestId, ...response.headers });
-      if (response.stream === undefined) res.end(response.body);
-      else await writeStream(res, response.stream);
+      if (response.stream === undefined) {
+        // A content-length lets Node send one unchunked write instead of chunked framing.
+        const body = response.body ?? '';
+        res.writeHead(response.status, { 'x-request-id': requestId, 'content-length': Buffer.byteLength(body), ...response.headers });
+        res.end(body);
+      } else {
+        res.writeHead(response.status, { 'x-request-id': requestId, ...response.headers });
+        await writeStream(res, response.stream);
+      }
     } catch {
       if (!res.headersSent) writeError(res, requestId, new GatewayError('internal_error', 'Internal gateway error.'), false);
       else res.destroy();

@@ -7,7 +7,8 @@ import Router from 'find-my-way';
 import type { GatewayApp } from '../app.js';
 import { createContext, type GatewayContext } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
-import { credentialOf, type EdgeRequest, type EdgeResponse } from './edge.js';
+import { credentialOf, header, type EdgeRequest, type EdgeResponse } from './edge.js';
+import { requestTimeoutMs } from './request-timeout.js';
 import { errorResponse, type Dialect } from './respond.js';
 import * as anthropic from './anthropic/messages.js';
 import * as openai from './openai.js';
@@ -63,16 +64,24 @@ function notFound(request: EdgeRequest, allowed: boolean): GatewayError {
     : new GatewayError('not_found', `Unknown route: ${request.method} ${request.path}.`);
 }
 
+function abortAtDeadline(controller: AbortController): void {
+  controller.abort(new DOMException('The request exceeded its time limit.', 'TimeoutError'));
+}
+
 export async function dispatch(state: GatewayState, request: EdgeRequest): Promise<EdgeResponse> {
   const match = router.find(request.method as 'GET', request.path);
   const spec = match?.store as RouteSpec | undefined;
   if (spec !== undefined && 'system' in spec) return spec.handle(state);
 
-  const ctx = createContext(request.requestId, spec?.endpoint ?? 'chat', request.signal);
+  const ctx = createContext(request.requestId, spec?.endpoint ?? 'chat', request.controller.signal);
   const { metrics } = state.app;
   metrics.inFlight.inc();
   let response: EdgeResponse;
+  let deadlineTimer: NodeJS.Timeout | undefined;
   try {
+    const timeoutMs = requestTimeoutMs(header(request, 'x-switchyard-timeout-ms'), state.app.runtime().config);
+    ctx.deadlineAt = ctx.startedAt + timeoutMs;
+    deadlineTimer = setTimeout(abortAtDeadline, timeoutMs, request.controller);
     // Checked here, after the body was read, so a request that was still uploading when shutdown began never
     // runs on a runtime that is closing.
     if (state.draining()) throw new GatewayError('shutting_down', 'The gateway is shutting down.');
@@ -90,6 +99,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
   response.finish = () => {
     if (finished) return;
     finished = true;
+    clearTimeout(deadlineTimer);
     metrics.inFlight.dec();
     metrics.recordRequest(ctx, response.status, ctx.errorCode);
   };

@@ -15,6 +15,8 @@ export interface GatewayContext {
   readonly startedAt: number;
   /** Aborted when the client goes away or the gateway gives up. */
   readonly signal: AbortSignal;
+  /** `performance.now()` by which the whole request (stream included) must be done. */
+  deadlineAt: number;
   /** The API family the caller spoke: metrics label and error dialect. */
   readonly endpoint: 'chat' | 'completions' | 'embeddings' | 'messages' | 'models';
   /** The public model (or alias) the caller asked for. */
@@ -38,5 +40,6 @@ export function createContext(
   endpoint: GatewayContext['endpoint'],
   signal: AbortSignal,
 ): GatewayContext {
-  return { requestId, startedAt: performance.now(), signal, endpoint, attempts: [], cache: 'bypass' };
+  const startedAt = performance.now();
+  return { requestId, startedAt, deadlineAt: Number.POSITIVE_INFINITY, signal, endpoint, attempts: [], cache: 'bypass' };
 }

@@ -247,7 +247,7 @@ describe('graceful shutdown', () => {
       path: '/readyz',
       headers: {},
       body: null,
-      signal: new AbortController().signal,
+      controller: new AbortController(),
       requestId: 'probe',
     });
     assert.equal(readiness.status, 503);
@@ -302,6 +302,21 @@ describe('time limits', () => {
     try {
       const response = await postJson(`${gw.url}/v1/chat/completions`, chat({ max_tokens: 50 }));
       await envelope(response, 504, 'upstream_timeout');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('x-switchyard-timeout-ms shortens the deadline; an invalid value is a 400 naming the header', async () => {
+    const gw = await startTestGateway(simConfig({ providers: { sim: { type: 'sim', ttft_ms: 0, itl_ms: 50 } } }));
+    try {
+      const slow = await postJson(`${gw.url}/v1/chat/completions`, chat({ max_tokens: 40 }), { 'x-switchyard-timeout-ms': '150' });
+      await envelope(slow, 504, 'upstream_timeout');
+      const invalid = await postJson(`${gw.url}/v1/chat/completions`, chat(), { 'x-switchyard-timeout-ms': 'soon' });
+      const error = await envelope(invalid, 400, 'invalid_request');
+      assert.equal(error.param, 'x-switchyard-timeout-ms');
+      const fine = await postJson(`${gw.url}/v1/chat/completions`, chat({ max_tokens: 2 }), { 'x-switchyard-timeout-ms': '5000' });
+      assert.equal(fine.status, 200);
     } finally {
       await gw.close();
     }
