@@ -7,6 +7,8 @@
  * `unhealthyAfter` failures in a row and back after `healthyAfter` successes, so the lead can take the
  * deployment out of rotation on the transition. Timers are injected (core/timers; the real ones are unref'd).
  */
+import type { z } from 'zod';
+import type { healthCheckSchema } from '../config/resilience-schema.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { GatewayError } from '../core/errors.js';
 import type { ProviderAdapter } from '../core/provider.js';
@@ -49,6 +51,12 @@ export interface HealthCheckerOptions {
   timers?: Timers;
   /** Uniform in [0, 1), for jitter (default Math.random). */
   random?: () => number;
+}
+
+export function healthCheckTimingFromConfig(
+  config: z.output<typeof healthCheckSchema>,
+): Pick<HealthCheckerOptions, 'intervalMs' | 'timeoutMs'> {
+  return { intervalMs: config.interval_ms, timeoutMs: config.timeout_ms };
 }
 
 /** Each interval is stretched or shrunk by up to this share, so probes drift apart. */

@@ -2,38 +2,34 @@ import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import { GatewayError } from '../../src/core/errors.js';
-import { ConcurrencyGate, ConcurrencyGates, type ReleaseSlot } from '../../src/reliability/concurrency-gate.js';
+import { ConcurrencyGate, ConcurrencyGates, type AcquireOptions, type ReleaseSlot } from '../../src/reliability/concurrency-gate.js';
 import { FakeTime, settle } from '../helpers/fake-time.js';
 
 const never = () => new AbortController().signal;
 
+/** Queues a request and records when it is granted or refused, in order. */
+function enqueueOn(gate: ConcurrencyGate, log: string[], name: string, options: Partial<AcquireOptions> = {}) {
+  const outcome: { release?: ReleaseSlot; error?: unknown } = {};
+  const request = { priority: 0, deadlineAt: Infinity, signal: never(), ...options };
+  gate.acquire(request).then(
+    (release) => {
+      outcome.release = release;
+      log.push(name);
+    },
+    (error: unknown) => {
+      outcome.error = error;
+      log.push(`${name}:refused`);
+    },
+  );
+  return outcome;
+}
+
 function setup(maxConcurrency = 1, maxQueue = 10) {
   const time = new FakeTime();
   const gate = new ConcurrencyGate('openai-east', { maxConcurrency, maxQueue }, { clock: time, timers: time });
-  return { time, gate };
-}
-
-/** Queues a request and records when it is granted or refused, in order. */
-function enqueue(
-  gate: ConcurrencyGate,
-  log: string[],
-  name: string,
-  options: { priority?: number; deadlineAt?: number; signal?: AbortSignal } = {},
-) {
-  const outcome: { release?: ReleaseSlot; error?: unknown } = {};
-  gate
-    .acquire({ priority: options.priority ?? 0, deadlineAt: options.deadlineAt ?? Infinity, signal: options.signal ?? never() })
-    .then(
-      (release) => {
-        outcome.release = release;
-        log.push(name);
-      },
-      (error: unknown) => {
-        outcome.error = error;
-        log.push(`${name}:refused`);
-      },
-    );
-  return outcome;
+  const log: string[] = [];
+  const enqueue = (name: string, options: Partial<AcquireOptions> = {}) => enqueueOn(gate, log, name, options);
+  return { time, gate, log, enqueue };
 }
 
 function assertOverloaded(error: unknown, messagePart: RegExp): asserts error is GatewayError {
@@ -47,11 +43,10 @@ function assertOverloaded(error: unknown, messagePart: RegExp): asserts error is
 
 describe('ConcurrencyGate', () => {
   test('admits up to the cap at once and makes the next request wait', async () => {
-    const { gate } = setup(2);
-    const log: string[] = [];
-    enqueue(gate, log, 'a');
-    enqueue(gate, log, 'b');
-    enqueue(gate, log, 'c');
+    const { gate, log, enqueue } = setup(2);
+    enqueue('a');
+    enqueue('b');
+    enqueue('c');
     await settle();
     assert.deepEqual(log, ['a', 'b']);
     assert.equal(gate.stats().inFlight, 2);
@@ -59,11 +54,10 @@ describe('ConcurrencyGate', () => {
   });
 
   test('a release hands the slot to the next waiter and stops listening to its signal', async () => {
-    const { gate } = setup(1);
-    const log: string[] = [];
-    const a = enqueue(gate, log, 'a');
+    const { gate, log, enqueue } = setup(1);
+    const a = enqueue('a');
     const signal = never();
-    enqueue(gate, log, 'b', { signal });
+    enqueue('b', { signal });
     await settle();
     assert.equal(getEventListeners(signal, 'abort').length, 1);
     a.release!();
@@ -74,9 +68,8 @@ describe('ConcurrencyGate', () => {
   });
 
   test('waiters are served by priority, first come first served within a priority', async () => {
-    const { gate } = setup(1);
-    const log: string[] = [];
-    const holder = enqueue(gate, log, 'holder');
+    const { gate, log, enqueue } = setup(1);
+    const holder = enqueue('holder');
     const waiters: [string, number][] = [['low-1', 0], ['high-1', 5], ['mid', 2], ['high-2', 5], ['low-2', 0]];
     for (const [name, priority] of waiters) {
       void gate.acquire({ priority, deadlineAt: Infinity, signal: never() }).then((release) => {
@@ -92,13 +85,12 @@ describe('ConcurrencyGate', () => {
   });
 
   test('a full queue sheds the newcomer when it ranks lowest or ties', async () => {
-    const { gate } = setup(1, 2);
-    const log: string[] = [];
-    enqueue(gate, log, 'holder');
-    enqueue(gate, log, 'a', { priority: 1 });
-    enqueue(gate, log, 'b', { priority: 1 });
-    const tie = enqueue(gate, log, 'tie', { priority: 1 });
-    const lower = enqueue(gate, log, 'lower', { priority: 0 });
+    const { gate, log, enqueue } = setup(1, 2);
+    enqueue('holder');
+    enqueue('a', { priority: 1 });
+    enqueue('b', { priority: 1 });
+    const tie = enqueue('tie', { priority: 1 });
+    const lower = enqueue('lower', { priority: 0 });
     await settle();
     assert.deepEqual(log, ['holder', 'tie:refused', 'lower:refused']);
     assertOverloaded(tie.error, /queue full/);
@@ -108,13 +100,12 @@ describe('ConcurrencyGate', () => {
   });
 
   test('a full queue sheds its lowest priority, latest arrival, for a higher priority newcomer', async () => {
-    const { gate } = setup(1, 3);
-    const log: string[] = [];
-    const holder = enqueue(gate, log, 'holder');
-    enqueue(gate, log, 'low-first', { priority: 0 });
-    const lowLast = enqueue(gate, log, 'low-last', { priority: 0 });
-    enqueue(gate, log, 'mid', { priority: 1 });
-    enqueue(gate, log, 'urgent', { priority: 9 });
+    const { gate, log, enqueue } = setup(1, 3);
+    const holder = enqueue('holder');
+    enqueue('low-first', { priority: 0 });
+    const lowLast = enqueue('low-last', { priority: 0 });
+    enqueue('mid', { priority: 1 });
+    enqueue('urgent', { priority: 9 });
     await settle();
     assert.deepEqual(log, ['holder', 'low-last:refused']);
     assertOverloaded(lowLast.error, /shed/);
@@ -125,21 +116,19 @@ describe('ConcurrencyGate', () => {
   });
 
   test('with no queue every request beyond the cap is shed at once', async () => {
-    const { gate } = setup(1, 0);
-    const log: string[] = [];
-    enqueue(gate, log, 'a');
-    const b = enqueue(gate, log, 'b', { priority: 100 });
+    const { log, enqueue } = setup(1, 0);
+    enqueue('a');
+    const b = enqueue('b', { priority: 100 });
     await settle();
     assert.deepEqual(log, ['a', 'b:refused']);
     assertOverloaded(b.error, /queue full/);
   });
 
   test('a waiter leaves the queue with overloaded when its deadline passes, and its slot is not lost', async () => {
-    const { gate, time } = setup(1);
-    const log: string[] = [];
-    const holder = enqueue(gate, log, 'holder');
-    const late = enqueue(gate, log, 'late', { deadlineAt: time.now() + 500 });
-    enqueue(gate, log, 'patient');
+    const { gate, time, log, enqueue } = setup(1);
+    const holder = enqueue('holder');
+    const late = enqueue('late', { deadlineAt: time.now() + 500 });
+    enqueue('patient');
     await time.advance(499);
     assert.deepEqual(log, ['holder']);
     await time.advance(1);
@@ -153,26 +142,24 @@ describe('ConcurrencyGate', () => {
   });
 
   test('a request whose deadline has passed is refused rather than queued', async () => {
-    const { gate, time } = setup(1);
-    const log: string[] = [];
-    enqueue(gate, log, 'holder');
-    const late = enqueue(gate, log, 'late', { deadlineAt: time.now() });
+    const { gate, time, enqueue } = setup(1);
+    enqueue('holder');
+    const late = enqueue('late', { deadlineAt: time.now() });
     await settle();
     assertOverloaded(late.error, /deadline/);
     assert.equal(gate.stats().queued, 0);
   });
 
   test('a request is refused at once when the measured service time says the slot frees after its deadline', async () => {
-    const { gate, time } = setup(1);
-    const log: string[] = [];
-    const first = enqueue(gate, log, 'first');
+    const { gate, time, enqueue } = setup(1);
+    const first = enqueue('first');
     await settle();
     await time.advance(1_000);
     first.release!(); // one measured service time: 1 s
-    const holder = enqueue(gate, log, 'holder');
-    enqueue(gate, log, 'ahead');
-    const hopeless = enqueue(gate, log, 'hopeless', { deadlineAt: time.now() + 200 });
-    const hopeful = enqueue(gate, log, 'hopeful', { deadlineAt: time.now() + 5_000 });
+    const holder = enqueue('holder');
+    enqueue('ahead');
+    const hopeless = enqueue('hopeless', { deadlineAt: time.now() + 200 });
+    const hopeful = enqueue('hopeful', { deadlineAt: time.now() + 5_000 });
     await settle();
     assertOverloaded(hopeless.error, /deadline/);
     assert.equal(hopeful.error, undefined);
@@ -181,12 +168,11 @@ describe('ConcurrencyGate', () => {
   });
 
   test('an aborted waiter leaves the queue with the signal reason and frees its place', async () => {
-    const { gate } = setup(1);
-    const log: string[] = [];
-    const holder = enqueue(gate, log, 'holder');
+    const { gate, log, enqueue } = setup(1);
+    const holder = enqueue('holder');
     const controller = new AbortController();
-    const quitter = enqueue(gate, log, 'quitter', { signal: controller.signal });
-    enqueue(gate, log, 'next');
+    const quitter = enqueue('quitter', { signal: controller.signal });
+    enqueue('next');
     await settle();
     const reason = new Error('client went away');
     controller.abort(reason);
@@ -208,11 +194,10 @@ describe('ConcurrencyGate', () => {
   });
 
   test('releasing twice frees one slot only', async () => {
-    const { gate } = setup(1);
-    const log: string[] = [];
-    const a = enqueue(gate, log, 'a');
-    enqueue(gate, log, 'b');
-    enqueue(gate, log, 'c');
+    const { gate, log, enqueue } = setup(1);
+    const a = enqueue('a');
+    enqueue('b');
+    enqueue('c');
     await settle();
     a.release!();
     a.release!();
@@ -222,17 +207,16 @@ describe('ConcurrencyGate', () => {
   });
 
   test('slots return to zero once every holder released, whatever happened to the waiters', async () => {
-    const { gate, time } = setup(2, 1);
-    const log: string[] = [];
+    const { gate, time, enqueue } = setup(2, 1);
     const controller = new AbortController();
     const outcomes = [
-      enqueue(gate, log, 'a'),
-      enqueue(gate, log, 'b'),
-      enqueue(gate, log, 'aborted', { signal: controller.signal }),
-      enqueue(gate, log, 'shed'),
+      enqueue('a'),
+      enqueue('b'),
+      enqueue('aborted', { signal: controller.signal }),
+      enqueue('shed'),
     ];
     controller.abort();
-    enqueue(gate, log, 'expires', { deadlineAt: time.now() + 10 });
+    enqueue('expires', { deadlineAt: time.now() + 10 });
     await time.advance(10);
     for (const outcome of outcomes) outcome.release?.();
     await settle();
@@ -241,31 +225,29 @@ describe('ConcurrencyGate', () => {
   });
 
   test('retry-after grows with the measured service time and the queue', async () => {
-    const { gate, time } = setup(1, 1);
-    const log: string[] = [];
-    const first = enqueue(gate, log, 'first');
+    const { time, enqueue } = setup(1, 1);
+    const first = enqueue('first');
     await settle();
     await time.advance(4_000);
     first.release!();
-    enqueue(gate, log, 'holder');
-    enqueue(gate, log, 'waiting');
-    const shed = enqueue(gate, log, 'shed');
+    enqueue('holder');
+    enqueue('waiting');
+    const shed = enqueue('shed');
     await settle();
     assertOverloaded(shed.error, /queue full/);
     assert.equal(shed.error.retryAfterSeconds, 8); // one queued round plus the one in flight, 4 s each
   });
 
   test('raising the cap admits waiters at once; lowering it keeps holders and waiters', async () => {
-    const { gate } = setup(1, 5);
-    const log: string[] = [];
-    enqueue(gate, log, 'a');
-    enqueue(gate, log, 'b');
-    enqueue(gate, log, 'c');
+    const { gate, log, enqueue } = setup(1, 5);
+    enqueue('a');
+    enqueue('b');
+    enqueue('c');
     await settle();
     gate.setLimits({ maxConcurrency: 3, maxQueue: 5 });
     await settle();
     assert.deepEqual(log, ['a', 'b', 'c']);
-    enqueue(gate, log, 'd');
+    enqueue('d');
     gate.setLimits({ maxConcurrency: 1, maxQueue: 0 });
     await settle();
     assert.deepEqual({ inFlight: gate.stats().inFlight, queued: gate.stats().queued }, { inFlight: 3, queued: 1 });
@@ -290,8 +272,8 @@ describe('ConcurrencyGates', () => {
     gates.configure({ d: config(1) });
     const gate = gates.gate('d')!;
     const log: string[] = [];
-    enqueue(gate, log, 'a');
-    enqueue(gate, log, 'b');
+    enqueueOn(gate, log, 'a');
+    enqueueOn(gate, log, 'b');
     await settle();
     gates.configure({ d: config(1, 3) });
     assert.equal(gates.gate('d'), gate);
@@ -303,8 +285,8 @@ describe('ConcurrencyGates', () => {
     gates.configure({ d: config(1) });
     const gate = gates.gate('d')!;
     const log: string[] = [];
-    enqueue(gate, log, 'a');
-    enqueue(gate, log, 'b');
+    enqueueOn(gate, log, 'a');
+    enqueueOn(gate, log, 'b');
     gates.configure({});
     await settle();
     assert.deepEqual(log, ['a', 'b']);

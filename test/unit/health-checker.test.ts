@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { healthCheckSchema } from '../../src/config/resilience-schema.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { systemTimers } from '../../src/core/timers.js';
-import { HealthChecker, type HealthCheckerOptions, type HealthStatus, type ProbeResult } from '../../src/reliability/health-checker.js';
+import { HealthChecker, healthCheckTimingFromConfig, type HealthCheckerOptions, type HealthStatus, type ProbeResult } from '../../src/reliability/health-checker.js';
 import { FakeTime, settle } from '../helpers/fake-time.js';
 
 type Behaviour = 'ok' | 'fail' | 'hang' | 'ignore-abort';
@@ -52,8 +53,7 @@ function setup(options: Partial<HealthCheckerOptions> = {}) {
   const time = new FakeTime();
   const results: { id: string; result: ProbeResult; status: HealthStatus; at: number }[] = [];
   const checker = new HealthChecker({
-    intervalMs: 30_000,
-    timeoutMs: 5_000,
+    ...healthCheckTimingFromConfig(healthCheckSchema.parse({})),
     clock: time,
     wallClock: { now: () => 1_700_000_000_000 + time.now() },
     timers: time,
@@ -65,6 +65,10 @@ function setup(options: Partial<HealthCheckerOptions> = {}) {
 }
 
 describe('HealthChecker', () => {
+  test('the config defaults probe every 30 s with a 5 s timeout', () => {
+    assert.deepEqual(healthCheckTimingFromConfig(healthCheckSchema.parse({})), { intervalMs: 30_000, timeoutMs: 5_000 });
+  });
+
   test('probes each deployment at a jittered first delay, then about every interval', async () => {
     const { time, checker, results } = setup();
     const upstream = new FakeUpstream();
