@@ -2,19 +2,24 @@
  * The request path, top to bottom (DESIGN.md §1). Each step is a named stage; this file only composes them.
  * It is transport-agnostic: parsed requests in, responses or chunk streams out. `api/` puts it on HTTP.
  *
- *   authenticate → resolve model/alias → plan candidates (deployments, fallbacks)
- *   → call upstream with fallback (streams: until the first chunk, the commit point)
+ *   authenticate → resolve model/alias → fallback chain (model, conditional and general fallbacks)
+ *   → attempt loop: balancer order, breaker, concurrency gate, retries with backoff and budget, deadline
+ *     (streams: until the first chunk, the commit point) → degraded answer when every route failed
  *   → record usage, timings and attempts on the context → (edge) respond, metrics
  */
 import type { GatewayContext } from './core/context.js';
 import { GatewayError } from './core/errors.js';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from './core/openai-schema.js';
 import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse, ModelInfo, Usage } from './core/openai-types.js';
-import type { Operation } from './core/provider.js';
+import type { Operation, UpstreamCall } from './core/provider.js';
 import type { Runtime } from './runtime.js';
 import { authenticate } from './stages/authenticate.js';
-import { planCandidates, resolveModel, type Candidate } from './routing/resolve.js';
-import { callWithFallback, streamWithFallback } from './reliability/attempts.js';
+import { resolveModel, type Candidate } from './routing/resolve.js';
+import { FallbackChain } from './routing/fallback-chain.js';
+import { runAttempts } from './reliability/attempts.js';
+import type { Resilience } from './reliability/resilience.js';
+import { degradedAnswer } from './reliability/degraded.js';
+import { firstOf } from './reliability/first-chunk.js';
 import { GatewayMetrics } from './observability/metrics.js';
 
 /** A finished answer, or a stream whose first item already arrived. */
@@ -33,12 +38,11 @@ export interface GatewayApp {
   getModel(ctx: GatewayContext, id: string): ModelInfo;
 }
 
-export function createApp(current: () => Runtime, metrics = new GatewayMetrics()): GatewayApp {
-  function route(ctx: GatewayContext, model: string, operation: Operation): Candidate[] {
+export function createApp(current: () => Runtime, resilience: Resilience, metrics = new GatewayMetrics()): GatewayApp {
+  function route(ctx: GatewayContext, model: string, operation: Operation): FallbackChain {
     ctx.requestedModel = model;
     const { routes } = current();
-    const primary = resolveModel(routes, model);
-    return planCandidates(routes, primary, operation);
+    return new FallbackChain(routes, resolveModel(routes, model), operation, resilience.random);
   }
 
   function served(ctx: GatewayContext, candidate: Candidate): void {
@@ -47,37 +51,43 @@ export function createApp(current: () => Runtime, metrics = new GatewayMetrics()
     ctx.providerType = candidate.deployment.adapter.type;
   }
 
-  const call = (ctx: GatewayContext, candidate: Candidate) => ({
-    model: candidate.deployment.upstreamModel,
-    signal: ctx.signal,
-    requestId: ctx.requestId,
-  });
-
-  /** Passes a stream through, noting usage as it goes by. */
-  async function* tracked<C extends { usage?: Usage | null }>(ctx: GatewayContext, rest: AsyncIterator<C>): AsyncGenerator<C> {
-    for (;;) {
-      const next = await rest.next();
-      if (next.done) return;
-      if (next.value.usage) ctx.usage = next.value.usage;
-      yield next.value;
+  /** Passes a stream through, noting usage as it goes by, and settles the attempt when the stream ends. */
+  async function* tracked<C extends { usage?: Usage | null }>(
+    ctx: GatewayContext,
+    rest: AsyncIterator<C>,
+    settle: (ok: boolean) => void,
+  ): AsyncGenerator<C> {
+    let ok = false;
+    try {
+      for (;;) {
+        const next = await rest.next();
+        if (next.done) break;
+        if (next.value.usage) ctx.usage = next.value.usage;
+        yield next.value;
+      }
+      ok = true;
+    } finally {
+      settle(ok);
     }
   }
 
   async function answer<R extends { usage?: Partial<Usage> | null }, C extends { usage?: Usage | null }>(
     ctx: GatewayContext,
-    candidates: Candidate[],
+    chain: FallbackChain,
     stream: boolean,
-    complete: (candidate: Candidate) => Promise<R>,
-    open: ((candidate: Candidate) => AsyncIterable<C>) | undefined,
+    complete: (candidate: Candidate, call: UpstreamCall) => Promise<R>,
+    open: ((candidate: Candidate, call: UpstreamCall) => AsyncIterable<C>) | undefined,
   ): Promise<Answer<R, C>> {
     if (stream && open !== undefined) {
-      const opened = await streamWithFallback(ctx, candidates, open);
+      const opened = await runAttempts(ctx, chain, resilience, (candidate, call) => firstOf(open(candidate, call), candidate));
       served(ctx, opened.candidate);
       ctx.ttftMs = performance.now() - ctx.startedAt;
-      if (opened.first.usage) ctx.usage = opened.first.usage;
-      return { kind: 'stream', first: opened.first, rest: tracked(ctx, opened.rest) };
+      const { first, rest } = opened.value;
+      if (first.usage) ctx.usage = first.usage;
+      return { kind: 'stream', first, rest: tracked(ctx, rest, opened.settle) };
     }
-    const { candidate, value } = await callWithFallback(ctx, candidates, complete);
+    const { candidate, value, settle } = await runAttempts(ctx, chain, resilience, complete);
+    settle(true);
     served(ctx, candidate);
     ctx.ttftMs = performance.now() - ctx.startedAt;
     if (value.usage) ctx.usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, ...value.usage };
@@ -96,41 +106,50 @@ export function createApp(current: () => Runtime, metrics = new GatewayMetrics()
       authenticate(credential, current().config.auth);
     },
 
-    chatCompletions(ctx, request) {
-      const candidates = route(ctx, request.model, 'chat');
-      return answer(
-        ctx,
-        candidates,
-        request.stream === true,
-        (candidate) => candidate.deployment.adapter.chat(request, call(ctx, candidate)),
-        (candidate) => candidate.deployment.adapter.streamChat(request, call(ctx, candidate)),
-      );
+    async chatCompletions(ctx, request) {
+      const chain = route(ctx, request.model, 'chat');
+      try {
+        return await answer(
+          ctx,
+          chain,
+          request.stream === true,
+          (candidate, call) => candidate.deployment.adapter.chat(request, call),
+          (candidate, call) => candidate.deployment.adapter.streamChat(request, call),
+        );
+      } catch (error) {
+        // Every route failed: serve the model's configured degraded answer, if it has one.
+        const degraded = chain.primary.degradedResponse;
+        if (degraded === undefined || !(error instanceof GatewayError) || !error.retryable || ctx.signal.aborted) throw error;
+        ctx.degraded = true;
+        ctx.model = chain.primary.name;
+        return degradedAnswer(chain.primary.name, degraded.content, request.stream === true);
+      }
     },
 
     completions(ctx, request) {
-      const candidates = route(ctx, request.model, 'completions');
+      const chain = route(ctx, request.model, 'completions');
       return answer(
         ctx,
-        candidates,
+        chain,
         request.stream === true,
-        (candidate) => candidate.deployment.adapter.completions!(request, call(ctx, candidate)),
-        (candidate) => {
+        (candidate, call) => candidate.deployment.adapter.completions!(request, call),
+        (candidate, call) => {
           const { adapter } = candidate.deployment;
           if (adapter.streamCompletions === undefined) {
             throw new GatewayError('invalid_request', `Provider ${adapter.name} cannot stream completions.`, { param: 'stream' });
           }
-          return adapter.streamCompletions(request, call(ctx, candidate));
+          return adapter.streamCompletions(request, call);
         },
       );
     },
 
     async embeddings(ctx, request) {
-      const candidates = route(ctx, request.model, 'embeddings');
+      const chain = route(ctx, request.model, 'embeddings');
       const result = await answer<EmbeddingResponse, never>(
         ctx,
-        candidates,
+        chain,
         false,
-        (candidate) => candidate.deployment.adapter.embeddings!(request, call(ctx, candidate)),
+        (candidate, call) => candidate.deployment.adapter.embeddings!(request, call),
         undefined,
       );
       if (result.kind !== 'complete') throw new GatewayError('internal_error', 'Embeddings cannot stream.');

@@ -9,10 +9,14 @@ import type { SwitchyardConfig, SwitchyardConfigInput } from './config/schema.js
 import { buildRuntime, type Runtime } from './runtime.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { dispatch } from './api/routes.js';
+import { Resilience, type ResilienceOptions } from './reliability/resilience.js';
+import { observeResilience } from './observability/resilience-events.js';
 import type { EdgeRequest, EdgeResponse } from './api/edge.js';
 
 export interface Gateway {
   readonly app: GatewayApp;
+  /** Breakers, budgets, stats, gates, health: for /admin, tests and embedding hosts. */
+  readonly resilience: Resilience;
   config(): SwitchyardConfig;
   handle(request: EdgeRequest): Promise<EdgeResponse>;
   /** Registers a request's abort controller so shutdown can end it; returns the function that unregisters it. */
@@ -27,6 +31,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Collect Node process metrics (CPU, memory, event loop) into `/metrics`. */
   processMetrics?: boolean;
+  /** Clock, randomness and breaker-state sharing for the resilience layer (tests, cluster mode). */
+  resilience?: ResilienceOptions;
 }
 
 export function startGateway(config: SwitchyardConfig, options: GatewayOptions = {}): Gateway {
@@ -34,16 +40,22 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   let draining = false;
   const inFlight = new Set<AbortController>();
   const idleWaiters: (() => void)[] = [];
-  const app = createApp(() => runtime, new GatewayMetrics({ processMetrics: options.processMetrics }));
+  const metrics = new GatewayMetrics({ processMetrics: options.processMetrics });
+  const resilience = new Resilience(config, options.resilience);
+  resilience.configure(config, runtime.routes);
+  observeResilience(resilience, metrics);
+  const app = createApp(() => runtime, resilience, metrics);
 
   const state = {
     app,
+    resilience,
     readiness: () => (draining ? { ok: false, reason: 'shutting down' } : { ok: true }),
     draining: () => draining,
   };
 
   return {
     app,
+    resilience,
     config: () => runtime.config,
     get draining() {
       return draining;
@@ -64,6 +76,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
     async reload(next) {
       const previous = runtime;
       runtime = buildRuntime(next);
+      resilience.configure(next, runtime.routes);
       // undici's Agent.close() waits for requests already running on it.
       void previous.close();
     },
@@ -82,6 +95,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       }
       const reason = new GatewayError('shutting_down', 'The gateway is shutting down.');
       for (const controller of inFlight) controller.abort(reason);
+      resilience.close();
       await runtime.close();
     },
   };

@@ -16,6 +16,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+export function deploymentId(provider: string, upstreamModel: string): string {
+  return `${provider}/${upstreamModel}`;
+}
+
 export function buildRuntime(config: SwitchyardConfig): Runtime {
   const adapters = new Map<string, ProviderAdapter>();
   for (const [name, provider] of Object.entries(config.providers)) adapters.set(name, createProviderAdapter(name, provider));
@@ -25,11 +29,15 @@ export function buildRuntime(config: SwitchyardConfig): Runtime {
       name,
       kind: model.kind,
       deployments: model.deployments.map((deployment) => ({
+        id: deploymentId(deployment.provider, deployment.model),
         adapter: adapters.get(deployment.provider)!,
         upstreamModel: deployment.model,
         weight: deployment.weight,
       })),
       fallbacks: model.fallbacks,
+      fallbacksOn: model.fallbacks_on,
+      routing: model.routing,
+      degradedResponse: model.degraded_response,
       contextWindow: model.context_window,
       ownedBy: model.owned_by ?? model.deployments[0]!.provider,
     });

@@ -13,6 +13,7 @@ export function gatewayHeaders(ctx: GatewayContext): Record<string, string> {
   if (ctx.attempts.length > 0) headers['x-switchyard-attempts'] = String(ctx.attempts.length);
   if (ctx.endpoint !== 'models') headers['x-switchyard-cache'] = ctx.cache;
   if (ctx.costUsd !== undefined) headers['x-switchyard-cost-usd'] = ctx.costUsd.toFixed(8);
+  if (ctx.degraded) headers['x-switchyard-degraded'] = 'true';
   return headers;
 }
 

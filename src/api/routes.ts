@@ -8,7 +8,7 @@ import type { GatewayApp } from '../app.js';
 import { createContext, type GatewayContext } from '../core/context.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { credentialOf, header, type EdgeRequest, type EdgeResponse } from './edge.js';
-import { requestTimeoutMs } from './request-timeout.js';
+import { requestPriority, requestTimeoutMs } from './request-headers.js';
 import { errorResponse, type Dialect } from './respond.js';
 import * as anthropic from './anthropic/messages.js';
 import * as openai from './openai.js';
@@ -81,6 +81,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
   try {
     const timeoutMs = requestTimeoutMs(header(request, 'x-switchyard-timeout-ms'), state.app.runtime().config);
     ctx.deadlineAt = ctx.startedAt + timeoutMs;
+    ctx.priority = requestPriority(header(request, 'x-switchyard-priority'));
     deadlineTimer = setTimeout(abortAtDeadline, timeoutMs, request.controller);
     // Checked here, after the body was read, so a request that was still uploading when shutdown began never
     // runs on a runtime that is closing.

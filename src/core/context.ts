@@ -17,6 +17,10 @@ export interface GatewayContext {
   readonly signal: AbortSignal;
   /** `performance.now()` by which the whole request (stream included) must be done. */
   deadlineAt: number;
+  /** Queue priority when a deployment is at its concurrency cap: higher is served first, lower shed first. */
+  priority: number;
+  /** Served by the configured degraded response because every route failed. */
+  degraded?: boolean;
   /** The API family the caller spoke: metrics label and error dialect. */
   readonly endpoint: 'chat' | 'completions' | 'embeddings' | 'messages' | 'models';
   /** The public model (or alias) the caller asked for. */
@@ -41,5 +45,5 @@ export function createContext(
   signal: AbortSignal,
 ): GatewayContext {
   const startedAt = performance.now();
-  return { requestId, startedAt, deadlineAt: Number.POSITIVE_INFINITY, signal, endpoint, attempts: [], cache: 'bypass' };
+  return { requestId, startedAt, deadlineAt: Number.POSITIVE_INFINITY, priority: 0, signal, endpoint, attempts: [], cache: 'bypass' };
 }

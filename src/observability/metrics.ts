@@ -9,6 +9,8 @@ import type { GatewayContext } from '../core/context.js';
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
 
+const circuitStateValue = { closed: 0, open: 1, half_open: 2, recovering: 3 } as const;
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly requests = new Counter({
@@ -56,6 +58,18 @@ export class GatewayMetrics {
     labelNames: ['type', 'model', 'provider'] as const,
     registers: [this.registry],
   });
+  private readonly circuitState = new Gauge({
+    name: 'switchyard_circuit_state',
+    help: 'Circuit breaker state per deployment: 0 closed, 1 open, 2 half-open, 3 recovering.',
+    labelNames: ['deployment'] as const,
+    registers: [this.registry],
+  });
+  private readonly alerts = new Counter({
+    name: 'switchyard_alerts_total',
+    help: 'Alert events by kind (outage_started, outage_resolved).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: 'switchyard_in_flight_requests',
     help: 'Requests being served now (streams included).',
@@ -86,6 +100,14 @@ export class GatewayMetrics {
     this.tokens.inc({ type: 'output', model, provider }, usage.completion_tokens);
     const cached = usage.prompt_tokens_details?.cached_tokens;
     if (cached) this.tokens.inc({ type: 'cached_input', model, provider }, cached);
+  }
+
+  setCircuitState(deployment: string, state: 'closed' | 'open' | 'half_open' | 'recovering'): void {
+    this.circuitState.set({ deployment }, circuitStateValue[state]);
+  }
+
+  countAlert(kind: string): void {
+    this.alerts.inc({ kind });
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

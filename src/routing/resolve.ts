@@ -1,7 +1,6 @@
-/** Alias → model → ordered deployment candidates (weighted), then fallbacks; pure given a random source. */
+/** Alias → model resolution and weighted-random helpers; pure given a random source. */
 import { GatewayError } from '../core/errors.js';
-import { supports, type Operation } from '../core/provider.js';
-import { operationKind, type Deployment, type ModelRoute, type RouteTable } from './route-table.js';
+import type { Deployment, ModelRoute, RouteTable } from './route-table.js';
 
 export type Random = () => number;
 
@@ -46,37 +45,3 @@ export interface Candidate {
   deployment: Deployment;
 }
 
-/**
- * Every deployment to try, in order: the model's own (weighted order), then each fallback's, without repeats.
- * Only deployments whose adapter supports the operation are included.
- */
-export function planCandidates(
-  table: RouteTable,
-  primary: ModelRoute,
-  operation: Operation,
-  random: Random = Math.random,
-): Candidate[] {
-  if (primary.kind !== operationKind(operation)) {
-    throw new GatewayError(
-      'invalid_request',
-      `The model \`${primary.name}\` is ${primary.kind === 'embedding' ? 'an embedding model' : 'not an embedding model'} and cannot serve ${operation}.`,
-      { param: 'model' },
-    );
-  }
-  const candidates: Candidate[] = [];
-  const seenModels = new Set<string>();
-  const visit = (model: ModelRoute) => {
-    if (seenModels.has(model.name) || model.kind !== primary.kind) return;
-    seenModels.add(model.name);
-    const usable = model.deployments.filter((deployment) => supports(deployment.adapter, operation));
-    for (const deployment of weightedOrder(usable, (d) => d.weight, random)) candidates.push({ model, deployment });
-  };
-  visit(primary);
-  for (const fallback of primary.fallbacks) visit(resolveModel(table, fallback, random));
-  if (candidates.length === 0) {
-    throw new GatewayError('invalid_request', `The model \`${primary.name}\` has no deployment that supports ${operation}.`, {
-      param: 'model',
-    });
-  }
-  return candidates;
-}

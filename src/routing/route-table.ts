@@ -1,7 +1,10 @@
 /** The routing view of the config: public models and aliases resolved to adapters, built once per config. */
 import type { Operation, ProviderAdapter } from '../core/provider.js';
+import type { RoutingStrategy } from './balancers.js';
 
 export interface Deployment {
+  /** Stable across reloads: `provider/upstream-model`. Breakers, budgets, stats and gates are keyed by it. */
+  id: string;
   adapter: ProviderAdapter;
   /** The model name the upstream knows. */
   upstreamModel: string;
@@ -13,9 +16,16 @@ export interface ModelRoute {
   kind: 'chat' | 'embedding';
   deployments: Deployment[];
   fallbacks: string[];
+  /** Fallbacks for one kind of failure, tried right after this model, before the general `fallbacks`. */
+  fallbacksOn: Record<ConditionalFallbackKind, string[]>;
+  routing: RoutingStrategy;
+  /** Answer served when every deployment and fallback failed. */
+  degradedResponse?: { content: string };
   contextWindow?: number;
   ownedBy: string;
 }
+
+export type ConditionalFallbackKind = 'context_length_exceeded' | 'content_filtered' | 'rate_limited';
 
 export interface AliasRoute {
   name: string;

@@ -29,18 +29,22 @@ describe('openai SDK against the gateway', () => {
   before(async () => {
     mock = await startOpenAIMock();
     const sim = simConfig();
+    // Tests here share one upstream and script it to fail: a breaker opened by one test would change the next
+    // one's route (breakers have their own fault tests), and a fixed random source makes the balancer try
+    // deployments in config order.
     gw = await startTestGateway({
       ...sim,
+      resilience: { circuit_breaker: { enabled: false } },
       providers: { ...sim.providers, upstream: { type: 'openai', api_key: 'sk-upstream', base_url: mock.url } },
       models: {
         ...sim.models,
         bigger: { deployments: [{ provider: 'sim', model: 'sim-big' }] },
-        // Weight 0 puts the sim deployment strictly second: the mock is always tried first.
-        flaky: { deployments: [{ provider: 'upstream', model: 'gpt-4o-mini', weight: 1 }, { provider: 'sim', model: 'sim-small', weight: 0 }] },
+        // Its own upstream model name: a separate deployment, so no earlier test's 429 cooldown applies to it.
+        flaky: { deployments: [{ provider: 'upstream', model: 'gpt-4o-flaky' }, { provider: 'sim', model: 'sim-small' }] },
         small: { deployments: [{ provider: 'upstream', model: 'gpt-4o-mini' }], fallbacks: ['bigger'] },
         direct: { deployments: [{ provider: 'upstream', model: 'gpt-4o-mini' }] },
       },
-    });
+    }, { resilience: { random: () => 0 } });
     client = new OpenAI({ apiKey: 'sk-anything', baseURL: `${gw.url}/v1`, maxRetries: 0 });
   });
   after(async () => {

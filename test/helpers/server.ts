@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { closeNodeServer, createNodeServer } from '../../src/api/node-server.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { SwitchyardConfigInput } from '../../src/config/schema.js';
-import { startGateway, type Gateway } from '../../src/gateway.js';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
 
 export interface RunningGateway {
   url: string;
@@ -12,9 +12,9 @@ export interface RunningGateway {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startTestGateway(input: SwitchyardConfigInput): Promise<RunningGateway> {
+export async function startTestGateway(input: SwitchyardConfigInput, options: GatewayOptions = {}): Promise<RunningGateway> {
   const config = parseConfig({ ...input, server: { host: '127.0.0.1', port: 0, ...input.server } }, process.env, 'test');
-  const gateway = startGateway(config);
+  const gateway = startGateway(config, options);
   const server = createNodeServer(gateway);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
