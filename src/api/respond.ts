@@ -11,7 +11,7 @@ export function gatewayHeaders(ctx: GatewayContext): Record<string, string> {
   if (ctx.model !== undefined) headers['x-switchyard-model'] = ctx.model;
   if (ctx.provider !== undefined) headers['x-switchyard-provider'] = ctx.provider;
   if (ctx.attempts.length > 0) headers['x-switchyard-attempts'] = String(ctx.attempts.length);
-  if (ctx.endpoint !== 'models') headers['x-switchyard-cache'] = ctx.cache;
+  if (ctx.endpoint !== 'models' && ctx.endpoint !== 'admin') headers['x-switchyard-cache'] = ctx.cache;
   if (ctx.costUsd !== undefined) headers['x-switchyard-cost-usd'] = ctx.costUsd.toFixed(8);
   if (ctx.degraded) headers['x-switchyard-degraded'] = 'true';
   return headers;

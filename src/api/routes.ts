@@ -10,12 +10,16 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { credentialOf, header, type EdgeRequest, type EdgeResponse } from './edge.js';
 import { requestPriority, requestTimeoutMs } from './request-headers.js';
 import { errorResponse, type Dialect } from './respond.js';
+import * as admin from './admin.js';
 import * as anthropic from './anthropic/messages.js';
+import type { Resilience } from '../reliability/resilience.js';
+import { authorizeAdmin } from '../stages/authorize-admin.js';
 import * as openai from './openai.js';
 import * as system from './system.js';
 
 export interface GatewayState {
   app: GatewayApp;
+  resilience: Resilience;
   readiness(): { ok: boolean; reason?: string };
   /** True once shutdown began: API requests are refused (503), probes and metrics still answer. */
   draining(): boolean;
@@ -26,6 +30,8 @@ type Params = Record<string, string | undefined>;
 interface ApiRoute {
   endpoint: GatewayContext['endpoint'];
   dialect: Dialect;
+  /** Operator route: master key required, refused when none is configured. */
+  admin?: true;
   handle(state: GatewayState, ctx: GatewayContext, request: EdgeRequest, params: Params): Promise<EdgeResponse> | EdgeResponse;
 }
 
@@ -44,6 +50,10 @@ const routes: [method: 'GET' | 'POST', path: string, spec: RouteSpec][] = [
   ['GET', '/v1/models/*', { endpoint: 'models', dialect: 'openai', handle: (s, ctx, _r, p) => openai.getModel(s.app, ctx, p['*'] ?? '') }],
   ['POST', '/v1/messages', { endpoint: 'messages', dialect: 'anthropic', handle: (s, ctx, r) => anthropic.messages(s.app, ctx, r) }],
   ['POST', '/v1/messages/count_tokens', { endpoint: 'messages', dialect: 'anthropic', handle: (s, ctx, r) => anthropic.countTokens(s.app, ctx, r) }],
+  ['GET', '/admin/deployments', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx) => admin.deployments(ctx, s.app.runtime(), s.resilience) }],
+  ['GET', '/admin/resilience', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx) => admin.resilienceStatus(ctx, s.resilience) }],
+  ['GET', '/admin/kill-switches', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx) => admin.listKillSwitches(ctx, s.resilience) }],
+  ['POST', '/admin/kill-switches', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx, r) => admin.setKillSwitch(ctx, r, s.resilience) }],
   ['GET', '/healthz', { system: true, handle: () => system.healthz() }],
   ['GET', '/readyz', { system: true, handle: (s: GatewayState) => system.readyz(s.readiness()) }],
   ['GET', '/metrics', { system: true, handle: (s: GatewayState) => system.metrics(s.app) }],
@@ -90,7 +100,8 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
       const methods = ['GET', 'POST'] as const;
       throw notFound(request, methods.some((method) => method !== request.method && router.find(method, request.path) !== null));
     }
-    state.app.authenticate(ctx, credentialOf(request));
+    if (spec.admin) authorizeAdmin(credentialOf(request), state.app.runtime().config.auth);
+    else state.app.authenticate(ctx, credentialOf(request));
     response = await spec.handle(state, ctx, request, match!.params);
   } catch (thrown) {
     response = errorResponse(ctx, toGatewayError(thrown), spec?.dialect ?? 'openai');

@@ -22,7 +22,7 @@ export interface GatewayContext {
   /** Served by the configured degraded response because every route failed. */
   degraded?: boolean;
   /** The API family the caller spoke: metrics label and error dialect. */
-  readonly endpoint: 'chat' | 'completions' | 'embeddings' | 'messages' | 'models';
+  readonly endpoint: 'chat' | 'completions' | 'embeddings' | 'messages' | 'models' | 'admin';
   /** The public model (or alias) the caller asked for. */
   requestedModel?: string;
   /** The public model that served the request, after alias resolution. */

@@ -87,7 +87,7 @@ export class GatewayMetrics {
     this.requests.inc({ endpoint: ctx.endpoint, model, provider, status });
     if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
     for (const attempt of ctx.attempts) this.attempts.inc({ provider: attempt.provider, outcome: attempt.errorCode ?? 'ok' });
-    if (ctx.endpoint === 'models') return;
+    if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
     const labels = { gen_ai_operation_name: ctx.endpoint, gen_ai_request_model: model, gen_ai_provider_name: provider };
     this.duration.observe(labels, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.ttftMs !== undefined) this.ttft.observe(labels, ctx.ttftMs / 1000);
