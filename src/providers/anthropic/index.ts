@@ -7,6 +7,8 @@ import { anthropicFailure } from './errors.js';
 import { toAnthropicRequest } from './request.js';
 import { fromAnthropicResponse } from './response.js';
 import { readAnthropicStream } from './stream.js';
+import { lookupPrice } from '../../core/pricing.js';
+import { anthropicPrices } from './prices.js';
 import type { AnthropicRequest } from './wire.js';
 
 export interface AnthropicProviderOptions {
@@ -46,6 +48,7 @@ export function createAnthropicAdapter(
   return {
     name,
     type: 'anthropic',
+    priceOf: (model) => lookupPrice(anthropicPrices, model),
 
     async chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse> {
       const response = await send(toAnthropicRequest(request, call.model, options.default_max_tokens, false), call);

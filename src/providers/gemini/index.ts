@@ -3,6 +3,8 @@ import { attemptOptions, type ProviderAdapter, type UpstreamCall } from '../../c
 import type { ChatRequest, EmbeddingRequest } from '../../core/openai-schema.js';
 import type { ChatChunk, ChatResponse, EmbeddingResponse } from '../../core/openai-types.js';
 import { UpstreamHttp, type UpstreamHttpOptions, type UpstreamResponse } from '../../core/upstream-http.js';
+import { lookupPrice } from '../../core/pricing.js';
+import { geminiPrices } from './prices.js';
 import { embeddingTexts, toEmbeddingResponse, toGeminiEmbedBatches, vectorsOf } from './embeddings.js';
 import { readGeminiFailure } from './errors.js';
 import { toGeminiRequest } from './request.js';
@@ -42,6 +44,7 @@ export function createGeminiAdapter(
   return {
     name,
     type: 'gemini',
+    priceOf: (model) => lookupPrice(geminiPrices, model),
 
     async chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse> {
       const response = await post('generateContent', toGeminiRequest(request), call);

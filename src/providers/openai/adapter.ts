@@ -12,6 +12,7 @@ import type {
   FinishReason,
 } from '../../core/openai-types.js';
 import { GatewayError } from '../../core/errors.js';
+import { lookupPrice, type Price } from '../../core/pricing.js';
 import { readUpstreamFailure } from '../../core/upstream-errors.js';
 import type { UpstreamHttp, UpstreamResponse } from '../../core/upstream-http.js';
 import { describeOpenAIError } from './errors.js';
@@ -29,6 +30,8 @@ export interface OpenAIWireOptions {
   /** Auth and static headers. */
   headers: Record<string, string>;
   quirks: EngineQuirks;
+  /** List prices of the models this upstream serves (OpenAI's own; none for self-hosted engines). */
+  prices?: Readonly<Record<string, Price>>;
   /** Whether the upstream accepts `/completions` (Azure and self-hosted engines do; OpenAI only for legacy models). */
   supportsCompletions: boolean;
 }
@@ -114,9 +117,11 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
     return chunk;
   }
 
+  const { prices } = options;
   const adapter: ProviderAdapter = {
     name,
     type: options.type,
+    ...(prices === undefined ? {} : { priceOf: (model: string) => lookupPrice(prices, model) }),
 
     async chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse> {
       const response = await post('chat/completions', shapeRequest(request, call.model, false), call);

@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '../../core/provider.js';
 import { UpstreamHttp, type UpstreamHttpOptions } from '../../core/upstream-http.js';
 import { createOpenAIWireAdapter, type OpenAIOperation } from './adapter.js';
 import { engineQuirks, type EngineName } from './engines.js';
+import { openAIPrices } from './prices.js';
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
@@ -22,6 +23,7 @@ export function createOpenAIAdapter(name: string, options: OpenAIProviderOptions
   return createOpenAIWireAdapter({
     name,
     type: 'openai',
+    prices: openAIPrices,
     http: new UpstreamHttp(name, http),
     url: (operation) => `${base}/${operation}`,
     headers,
@@ -52,6 +54,8 @@ export function createAzureOpenAIAdapter(
   return createOpenAIWireAdapter({
     name,
     type: 'azure-openai',
+    // Azure deployments are often named after their model; other names need a `price:` in config.
+    prices: openAIPrices,
     http: new UpstreamHttp(name, http),
     url,
     headers: { ...options.headers, 'api-key': options.api_key },

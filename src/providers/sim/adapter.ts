@@ -14,6 +14,7 @@ import type {
   Usage,
 } from '../../core/openai-types.js';
 import { GatewayError } from '../../core/errors.js';
+import { freePrice } from '../../core/pricing.js';
 import { createRandom, embedText, estimateTokens, generateTokens, hashString } from './generate.js';
 import { completionTokens, planChat, promptTokens, type PlannedChoice } from './plan.js';
 
@@ -104,6 +105,8 @@ export function createSimAdapter(name: string, options: SimOptions): ProviderAda
   return {
     name,
     type: 'sim',
+    // Simulated tokens cost nothing.
+    priceOf: () => freePrice,
 
     async chat(request, call: UpstreamCall): Promise<ChatResponse> {
       const { prompt, choices } = plan(request);

@@ -1,0 +1,47 @@
+/**
+ * Prices and the cost of one request. Prices are USD per million tokens (and per request), as providers publish
+ * them. Each adapter knows its provider's list; config overrides it per deployment.
+ */
+import type { Usage } from './openai-types.js';
+
+export interface Price {
+  /** Uncached input tokens, USD per 1M. */
+  input: number;
+  /** Input tokens read from the provider's prompt cache, USD per 1M (defaults to `input`). */
+  cachedInput?: number;
+  /** Input tokens written to the provider's prompt cache (Anthropic), USD per 1M (defaults to `input`). */
+  cacheWrite?: number;
+  /** Output tokens (reasoning included), USD per 1M. */
+  output: number;
+  /** Flat fee per request, USD. */
+  perRequest?: number;
+}
+
+export const freePrice: Price = { input: 0, output: 0 };
+
+/** USD for one request. `prompt_tokens` includes cached reads and cache writes, as the internal usage does. */
+export function costOf(usage: Usage, price: Price): number {
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = usage.cache_creation_input_tokens ?? 0;
+  const uncached = Math.max(0, usage.prompt_tokens - cached - written);
+  const perToken =
+    uncached * price.input +
+    cached * (price.cachedInput ?? price.input) +
+    written * (price.cacheWrite ?? price.input) +
+    usage.completion_tokens * price.output;
+  return perToken / 1_000_000 + (price.perRequest ?? 0);
+}
+
+/**
+ * Finds a model's price in a provider's list, also under a dated or suffixed name: `gpt-4o-mini-2024-07-18`
+ * and `claude-sonnet-4-5-20250929` match `gpt-4o-mini` and `claude-sonnet-4-5`. The longest match wins.
+ */
+export function lookupPrice(prices: Readonly<Record<string, Price>>, model: string): Price | undefined {
+  const exact = prices[model];
+  if (exact !== undefined) return exact;
+  let best: string | undefined;
+  for (const name of Object.keys(prices)) {
+    if (model.startsWith(`${name}-`) && (best === undefined || name.length > best.length)) best = name;
+  }
+  return best === undefined ? undefined : prices[best];
+}
