@@ -32,16 +32,19 @@ export function costOf(usage: Usage, price: Price): number {
   return perToken / 1_000_000 + (price.perRequest ?? 0);
 }
 
+/** A version suffix providers append to a model name: a date (`-2024-07-18`, `-20250929`), `-0613`, `-latest`. */
+const versionSuffix = /^-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest)$/;
+
 /**
- * Finds a model's price in a provider's list, also under a dated or suffixed name: `gpt-4o-mini-2024-07-18`
- * and `claude-sonnet-4-5-20250929` match `gpt-4o-mini` and `claude-sonnet-4-5`. The longest match wins.
+ * Finds a model's price in a provider's list, also under a dated name: `gpt-4o-mini-2024-07-18` and
+ * `claude-sonnet-4-5-20250929` match `gpt-4o-mini` and `claude-sonnet-4-5`. Other suffixes are other models
+ * (`gpt-4o-audio-preview` is not `gpt-4o`), so they get no price rather than a wrong one.
  */
 export function lookupPrice(prices: Readonly<Record<string, Price>>, model: string): Price | undefined {
   const exact = prices[model];
   if (exact !== undefined) return exact;
-  let best: string | undefined;
   for (const name of Object.keys(prices)) {
-    if (model.startsWith(`${name}-`) && (best === undefined || name.length > best.length)) best = name;
+    if (model.startsWith(name) && versionSuffix.test(model.slice(name.length))) return prices[name];
   }
-  return best === undefined ? undefined : prices[best];
+  return undefined;
 }

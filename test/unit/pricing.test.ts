@@ -23,10 +23,11 @@ test('without cache prices, cached and written tokens cost the input price', () 
   assert.equal(costOf(usage, { input: 2, output: 8 }), 2);
 });
 
-test('dated model names find their base price; the longest name wins', () => {
+test('dated model names find their base price; other suffixes are other models', () => {
   assert.equal(lookupPrice(openAIPrices, 'gpt-4o-mini-2024-07-18'), openAIPrices['gpt-4o-mini']);
   assert.equal(lookupPrice(openAIPrices, 'gpt-4o-2024-08-06'), openAIPrices['gpt-4o']);
   assert.equal(lookupPrice(anthropicPrices, 'claude-sonnet-4-5-20250929'), anthropicPrices['claude-sonnet-4-5']);
   assert.equal(lookupPrice(openAIPrices, 'gpt-4o-minimal'), undefined);
+  assert.equal(lookupPrice(openAIPrices, 'gpt-4o-audio-preview'), undefined);
   assert.equal(lookupPrice(openAIPrices, 'meta-llama/Llama-3.1-8B-Instruct'), undefined);
 });
