@@ -98,7 +98,7 @@ export function planCapacity(rawInput: PlanInput): PlanReport {
     `decode reaches ${percent(calibration.decodeBandwidthEfficiency[hw.kind])} of peak memory bandwidth; prefill ` +
       `${percent(calibration.prefillEfficiency16Bit)} of the 16-bit / ${percent(calibration.prefillEfficiency8Bit)} of the 8-bit tensor peak`,
     `GPU price $${input.gpuHourlyUsd ?? hw.hourlyUsd}/h (${input.gpuHourlyUsd === undefined ? hw.priceNote : 'user supplied'})`,
-    'throughput assumes continuous batching with chunked prefill; queueing delay is not included in TTFT',
+    'continuous batching with chunked prefill; TTFT excludes queueing and network time',
   ];
   if (contextLength > model.maxContext) {
     warnings.push(`context ${contextLength} exceeds ${model.name}'s native window of ${model.maxContext}`);
