@@ -16,6 +16,7 @@ import type { ConditionalFallbackKind, Deployment, ModelRoute } from '../routing
 import { retryDelayMs } from './backoff.js';
 import { countsAsFailure, type Admission } from './circuit-breaker.js';
 import type { ReleaseSlot } from './concurrency-gate.js';
+import { attemptSignal } from './attempt-signal.js';
 import { attemptFirstByteTimeoutMs } from './deadline.js';
 import type { Resilience } from './resilience.js';
 import { exhaustedError } from './exhausted.js';
@@ -54,6 +55,8 @@ export async function runAttempts<T>(
   const { settings } = resilience;
   let lastError: GatewayError | undefined;
   let lastFailed: string | undefined;
+  /** Why a retry was not made, for the error the caller gets when nothing else worked either. */
+  let notRetried: string | undefined;
   let retries = 0;
   for (let position = 0; ; position++) {
     const model = chain.at(position);
@@ -72,16 +75,27 @@ export async function runAttempts<T>(
       if (excluded.has(deployment.id)) continue;
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       if (ctx.attempts.length > 0) {
-        // Each retry is paid for by the deployment whose failure caused it, so retries cannot amplify an outage.
-        if (lastFailed !== undefined && !resilience.budgets.get(lastFailed).tryAcquireRetry()) break;
-        retries += 1;
+        let wait = 0;
         if (tried.has(deployment.id) && lastError !== undefined) {
-          const wait = retryDelayMs(lastError, retries, settings.backoff, resilience.random);
+          wait = retryDelayMs(lastError, retries + 1, settings.backoff, resilience.random);
           // An upstream asking for a longer pause than we back off is not retried here: the caller hears it.
-          if (lastError.retryAfterSeconds !== undefined && wait > settings.backoff.maxDelayMs) break;
-          if (performance.now() + wait >= ctx.deadlineAt) throw lastError;
-          await pause(wait, ctx.signal);
+          if (lastError.retryAfterSeconds !== undefined && wait > settings.backoff.maxDelayMs) {
+            notRetried = `${deployment.id} asked to wait ${lastError.retryAfterSeconds} s`;
+            break;
+          }
+          // A wait that cannot fit the deadline is not slept on; the fallbacks, which need none, still get their turn.
+          if (performance.now() + wait >= ctx.deadlineAt) {
+            notRetried = `waiting ${Math.round(wait)} ms to retry ${deployment.id} would pass the request's deadline`;
+            break;
+          }
         }
+        // Each retry is paid for by the deployment whose failure caused it, so retries cannot amplify an outage.
+        if (lastFailed !== undefined && !resilience.budgets.get(lastFailed).tryAcquireRetry()) {
+          notRetried = `the retry budget of ${lastFailed} is spent`;
+          break;
+        }
+        retries += 1;
+        await pause(wait, ctx.signal);
       }
       if (!tried.has(deployment.id)) resilience.budgets.get(deployment.id).recordRequest();
       tried.add(deployment.id);
@@ -91,14 +105,15 @@ export async function runAttempts<T>(
       if (!shouldTryNext(error)) throw error;
       lastError = error;
       lastFailed = deployment.id;
-      if (!error.retryable) excluded.add(deployment.id);
+      // Shed by its concurrency gate: queueing there again would undo the shedding; other deployments may have room.
+      if (!error.retryable || error.code === 'overloaded') excluded.add(deployment.id);
       const kind = conditionalKind[error.code];
       if (kind !== undefined) chain.addConditional(position, model, kind);
       // This model's other deployments share its context window and content policy: go to the fallbacks.
       if (error.code === 'context_length_exceeded' || error.code === 'content_filtered') break;
     }
   }
-  throw exhaustedError(chain.primary, ctx, lastError);
+  throw exhaustedError(chain.primary, ctx, lastError, notRetried);
 }
 
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -144,23 +159,32 @@ async function tryDeployment<T>(
   ctx.attempts.push(record);
   const finishStats = resilience.stats.begin(id);
   const remaining = ctx.deadlineAt - record.startedAt;
+  const configured = resilience.settings.firstByteTimeoutMs;
+  // A limit no shorter than what is left of the deadline needs no timer of its own: the deadline ends the attempt.
+  const ownLimit = configured !== undefined && configured < remaining ? configured : undefined;
+  const guard = attemptSignal(ctx.signal, ownLimit, deployment.adapter.name);
   const call: UpstreamCall = {
     model: deployment.upstreamModel,
-    signal: ctx.signal,
+    signal: guard.signal,
     requestId: ctx.requestId,
-    onResponseHeaders: (headers) => resilience.stats.observeQuota(id, headers),
+    onResponseHeaders: (headers) => {
+      guard.firstByte();
+      resilience.stats.observeQuota(id, headers);
+    },
   };
-  if (Number.isFinite(remaining) || resilience.settings.firstByteTimeoutMs !== undefined) {
-    call.firstByteTimeoutMs = Math.max(1, attemptFirstByteTimeoutMs(remaining, resilience.settings.firstByteTimeoutMs));
+  if (Number.isFinite(remaining) || configured !== undefined) {
+    call.firstByteTimeoutMs = Math.max(1, attemptFirstByteTimeoutMs(remaining, configured));
   }
   try {
     const value = await attempt({ model, deployment }, call);
+    guard.firstByte();
     const latencyMs = performance.now() - record.startedAt;
     record.durationMs = latencyMs;
     let settled = false;
     const settle = (ok: boolean) => {
       if (settled) return;
       settled = true;
+      guard.dispose();
       release?.();
       if (ok) breaker.onSuccess(admission);
       else if (ctx.signal.aborted) breaker.release(admission);
@@ -170,6 +194,7 @@ async function tryDeployment<T>(
     };
     return { served: { candidate: { model, deployment }, value, settle } };
   } catch (thrown) {
+    guard.dispose();
     release?.();
     record.durationMs = performance.now() - record.startedAt;
     if (ctx.signal.aborted) {
@@ -180,7 +205,8 @@ async function tryDeployment<T>(
       record.errorCode = error.code;
       throw error;
     }
-    const error = toGatewayError(thrown);
+    // An adapter may report its own aborted call in its own way; the attempt's time limit is what happened.
+    const error = guard.timeoutError() ?? toGatewayError(thrown);
     record.errorCode = error.code;
     const failed = countsAsFailure(error);
     if (failed) breaker.onFailure(admission);

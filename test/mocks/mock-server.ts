@@ -1,12 +1,14 @@
 /**
  * The plumbing the protocol-faithful mock upstreams share: a real `node:http` server on a loopback port, every
  * request's body read, parsed and recorded before the mock's own handler runs, aborted connections counted, the
- * current scenario held, and a close that drops open connections. Each mock adds only its protocol.
+ * current scenario held (or a script of one step per request), timing faults (black hole, slow first byte)
+ * played out, and a close that drops open connections. Each mock adds only its protocol.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RecordedRequest } from './mock-upstream.js';
+import type { RecordedRequest, Step, TimingFault } from './mock-upstream.js';
 
 export type Json = Record<string, unknown>;
 
@@ -39,9 +41,15 @@ export interface MockServer<S> {
   readonly requests: RecordedRequest[];
   /** Responses whose client went away before the mock finished them (the mock's own cuts do not count). */
   readonly aborted: number;
-  /** The scenario requests are answered under. */
+  /**
+   * The scenario the request being handled is answered under (read it from the handler: with a script, each
+   * request has its own); outside a request, the current default.
+   */
   readonly scenario: S;
-  setScenario(scenario: S): void;
+  /** The default for requests the script does not cover; a timing fault applies to each of them. */
+  setScenario(scenario: Step<S>): void;
+  /** Queues one step per future request, in arrival order; see MockUpstream.script. */
+  script(...steps: Step<S>[]): void;
   /** Drops the connection mid-body, with no end marker, as a failing upstream does; not counted as an abort. */
   cut(res: ServerResponse): void;
   close(): Promise<void>;
@@ -56,12 +64,36 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+function isTimingFault<S extends { kind: string }>(step: Step<S>): step is TimingFault<S> {
+  return step.kind === 'black_hole' || step.kind === 'slow_first_byte';
+}
+
+/** Resolves after `ms`, or at once when the response closes first (the client left); true if it is still open. */
+function waitWhileOpen(res: ServerResponse, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(true);
+    }, ms);
+    res.once('close', onClose);
+  });
+}
+
 /** Listens on 127.0.0.1 (port 0), records each request and hands it to `handle`; the URL is `origin + basePath`. */
-export async function startMockServer<S>(
+export async function startMockServer<S extends { kind: string }>(
   options: { scenario: S; basePath?: string },
   handle: (req: IncomingMessage, res: ServerResponse, request: MockRequest) => void | Promise<void>,
 ): Promise<MockServer<S>> {
+  let fallback: Step<S> = options.scenario;
+  /** The last protocol scenario set: what a slow first byte without `then` answers with. */
   let scenario = options.scenario;
+  const script: Step<S>[] = [];
+  // Each request's own scenario, so mocks that read `server.scenario` anywhere in their handler see it.
+  const current = new AsyncLocalStorage<S>();
   const requests: RecordedRequest[] = [];
   let aborted = 0;
   const cutByMock = new WeakSet<ServerResponse>();
@@ -84,7 +116,16 @@ export async function startMockServer<S>(
       }
     }
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
-    await handle(req, res, { url, path, body, parseError });
+    const step = script.shift() ?? fallback;
+    let answer: S;
+    if (isTimingFault(step)) {
+      if (step.kind === 'black_hole') return; // the connection stays open, silent, until the client gives up
+      if (!(await waitWhileOpen(res, step.delayMs))) return;
+      answer = step.then ?? scenario;
+    } else {
+      answer = step;
+    }
+    await current.run(answer, () => handle(req, res, { url, path, body, parseError }));
   });
 
   server.listen(0, '127.0.0.1');
@@ -99,10 +140,14 @@ export async function startMockServer<S>(
       return aborted;
     },
     get scenario() {
-      return scenario;
+      return current.getStore() ?? scenario;
     },
     setScenario(next) {
-      scenario = next;
+      fallback = next;
+      if (!isTimingFault(next)) scenario = next;
+    },
+    script(...steps) {
+      script.push(...steps);
     },
     cut(res) {
       cutByMock.add(res);
@@ -114,6 +159,21 @@ export async function startMockServer<S>(
       await once(server, 'close');
     },
   };
+}
+
+/**
+ * A loopback port nothing listens on (a server bound it, then let it go), so connecting to it is refused at once,
+ * as with an upstream whose process is down. The OS could hand the port out again, but not within a test's time
+ * in practice.
+ */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
 }
 
 /**

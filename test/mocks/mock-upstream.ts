@@ -32,6 +32,19 @@ export type MockScenario =
   /** Stream: the first delta, then nothing until the client aborts (for abort propagation tests). */
   | { kind: 'hang_stream' };
 
+/**
+ * Faults in time rather than content, which every mock answers the same way whatever its protocol (handled by
+ * mock-server.ts before the protocol's own handler runs).
+ */
+export type TimingFault<S> =
+  /** Accept the request and read its body, then send nothing at all (not even headers) until the client gives up. */
+  | { kind: 'black_hole' }
+  /** Send nothing (not even headers) for `delayMs`, then answer as `then` (default: the mock's current scenario). */
+  | { kind: 'slow_first_byte'; delayMs: number; then?: S };
+
+/** What one request may be answered with: a protocol scenario or a timing fault. */
+export type Step<S> = S | TimingFault<S>;
+
 /** Every mock reports this usage for every successful answer, so the contract can check usage extraction. */
 export const MOCK_USAGE = { input: 11, output: 7 } as const;
 
@@ -46,6 +59,11 @@ export interface MockUpstream {
   /** Base URL to put in the provider config (`base_url`). */
   readonly url: string;
   setScenario(scenario: MockScenario): void;
+  /**
+   * Scripted mode: each incoming request (of any path) takes the next step from this queue, in arrival order;
+   * once it is empty, requests get the current scenario again. Calling it again appends.
+   */
+  script(...steps: Step<MockScenario>[]): void;
   readonly requests: RecordedRequest[];
   /** Requests whose client went away before the mock finished answering. */
   readonly aborted: number;

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { asRecord, startMockServer, writePaced, type Json, type MockRequest, type Reply } from './mock-server.js';
-import type { MockScenario, MockUpstream } from './mock-upstream.js';
+import type { MockScenario, MockUpstream, Step } from './mock-upstream.js';
 import {
   asVllmCompletion,
   chatChunks,
@@ -53,7 +53,8 @@ export interface OpenAIMock extends MockUpstream {
   /** `http://127.0.0.1:<port>`, the `base_url` of `azure-openai` providers. */
   readonly origin: string;
   readonly responses: RecordedResponse[];
-  setScenario(scenario: OpenAIMockScenario): void;
+  setScenario(scenario: Step<OpenAIMockScenario>): void;
+  script(...steps: Step<OpenAIMockScenario>[]): void;
 }
 
 const operations = new Set(['chat/completions', 'completions', 'embeddings']);
