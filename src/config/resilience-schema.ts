@@ -5,7 +5,10 @@ const ms = z.number().int().min(0);
 const share = z.number().min(0).max(1);
 
 export const retrySchema = z.strictObject({
-  /** Attempts per request across deployments and fallbacks, the first included. */
+  /**
+   * Attempts per model in the fallback chain, the first included: the requested model's deployments get this
+   * many tries, then each fallback model gets as many.
+   */
   max_attempts: z.number().int().min(1).max(10).default(3),
   /** Full-jitter exponential backoff: a retry waits random(0, min(max, base × 2^n)). */
   base_delay_ms: ms.default(100),
