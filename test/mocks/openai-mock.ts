@@ -53,6 +53,8 @@ export interface OpenAIMock extends MockUpstream {
   /** `http://127.0.0.1:<port>`, the `base_url` of `azure-openai` providers. */
   readonly origin: string;
   readonly responses: RecordedResponse[];
+  /** Headers added to every later response (e.g. OpenAI's `x-ratelimit-*` quota headers). */
+  setResponseHeaders(headers: Record<string, string>): void;
   setScenario(scenario: Step<OpenAIMockScenario>): void;
   script(...steps: Step<OpenAIMockScenario>[]): void;
 }
@@ -89,6 +91,7 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
   const models = options.models ?? ['gpt-4o-mini', 'text-embedding-3-small'];
   const responses: RecordedResponse[] = [];
   let sequence = 0;
+  let extraHeaders: Record<string, string> = {};
 
   const fail = (status: number, message: string, detail: { param?: string | null; code?: string | null } = {}): Reply => ({
     status,
@@ -97,7 +100,7 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
 
   function sendJson(res: ServerResponse, path: string, reply: Reply): void {
     responses.push({ path, status: reply.status, json: reply.body });
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(JSON.stringify(reply.body));
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...extraHeaders, ...reply.headers }).end(JSON.stringify(reply.body));
   }
 
   /** Writes SSE frames one by one, as an engine streams tokens; `end` says how the stream stops. */
@@ -245,5 +248,10 @@ export async function startOpenAIMock(options: OpenAIMockOptions = {}): Promise<
   }
 
   const server = await startMockServer<OpenAIMockScenario>({ scenario: { kind: 'text', text: 'Hello from the mock.' }, basePath: '/v1' }, handle);
-  return Object.assign(server, { responses });
+  return Object.assign(server, {
+    responses,
+    setResponseHeaders(headers: Record<string, string>) {
+      extraHeaders = headers;
+    },
+  });
 }
