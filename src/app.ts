@@ -2,7 +2,8 @@
  * The request path, top to bottom (DESIGN.md §1). Each step is a named stage; this file only composes them.
  * It is transport-agnostic: parsed requests in, responses or chunk streams out. `api/` puts it on HTTP.
  *
- *   authenticate → resolve model/alias → fallback chain (model, conditional and general fallbacks)
+ *   authenticate (master key, or a tenant's virtual key from the key cache) → model allowed for that key?
+ *   → resolve model/alias → fallback chain (model, conditional and general fallbacks)
  *   → attempt loop: balancer order, breaker, concurrency gate, retries with backoff and budget, deadline
  *     (streams: until the first chunk, the commit point) → degraded answer when every route failed
  *   → record usage, timings and attempts on the context → (edge) respond, metrics
@@ -14,6 +15,8 @@ import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse, Mo
 import type { Operation, UpstreamCall } from './core/provider.js';
 import type { Runtime } from './runtime.js';
 import { authenticate } from './stages/authenticate.js';
+import { authorizeModel, mayUseModel } from './stages/model-access.js';
+import type { KeyDirectory } from './stores/types.js';
 import { resolveModel, type Candidate } from './routing/resolve.js';
 import { FallbackChain } from './routing/fallback-chain.js';
 import { runAttempts } from './reliability/attempts.js';
@@ -38,9 +41,15 @@ export interface GatewayApp {
   getModel(ctx: GatewayContext, id: string): ModelInfo;
 }
 
-export function createApp(current: () => Runtime, resilience: Resilience, metrics = new GatewayMetrics()): GatewayApp {
+export function createApp(
+  current: () => Runtime,
+  resilience: Resilience,
+  metrics = new GatewayMetrics(),
+  keys?: KeyDirectory,
+): GatewayApp {
   function route(ctx: GatewayContext, model: string, operation: Operation): FallbackChain {
     ctx.requestedModel = model;
+    authorizeModel(ctx.caller, model);
     const { routes } = current();
     return new FallbackChain(routes, resolveModel(routes, model), operation, resilience.random);
   }
@@ -102,8 +111,8 @@ export function createApp(current: () => Runtime, resilience: Resilience, metric
     metrics,
     runtime: current,
 
-    authenticate(_ctx, credential) {
-      authenticate(credential, current().config.auth);
+    authenticate(ctx, credential) {
+      authenticate(ctx, credential, current().config.auth, keys);
     },
 
     async chatCompletions(ctx, request) {
@@ -156,17 +165,18 @@ export function createApp(current: () => Runtime, resilience: Resilience, metric
       return result.response;
     },
 
-    listModels() {
+    listModels(ctx) {
       const { routes } = current();
       return [
         ...[...routes.models.values()].map((model) => modelInfo(model.name, model.ownedBy)),
         ...[...routes.aliases.values()].map((alias) => modelInfo(alias.name, 'switchyard')),
-      ];
+      ].filter((info) => mayUseModel(ctx.caller, info.id));
     },
 
-    getModel(_ctx, id) {
+    getModel(ctx, id) {
       const { routes } = current();
       const model = routes.models.get(id);
+      if (model !== undefined || routes.aliases.has(id)) authorizeModel(ctx.caller, id);
       if (model !== undefined) return modelInfo(model.name, model.ownedBy);
       if (routes.aliases.has(id)) return modelInfo(id, 'switchyard');
       throw new GatewayError('model_not_found', `The model \`${id}\` does not exist or you do not have access to it.`, {

@@ -12,6 +12,7 @@ import { dispatch } from './api/routes.js';
 import { Resilience, type ResilienceOptions } from './reliability/resilience.js';
 import { observeResilience } from './observability/resilience-events.js';
 import type { EdgeRequest, EdgeResponse } from './api/edge.js';
+import type { KeyDirectory } from './stores/types.js';
 
 export interface Gateway {
   readonly app: GatewayApp;
@@ -33,6 +34,9 @@ export interface GatewayOptions {
   processMetrics?: boolean;
   /** Clock, randomness and breaker-state sharing for the resilience layer (tests, cluster mode). */
   resilience?: ResilienceOptions;
+  /** Tenants' virtual keys (the in-memory key cache over the store, see `stores/key-cache.ts`); without it only
+   * the master key (or demo mode) authenticates. The caller opened it and closes it after the gateway. */
+  keys?: KeyDirectory;
 }
 
 export function startGateway(config: SwitchyardConfig, options: GatewayOptions = {}): Gateway {
@@ -44,7 +48,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   const resilience = new Resilience(config, options.resilience);
   resilience.configure(config, runtime.routes);
   observeResilience(resilience, metrics);
-  const app = createApp(() => runtime, resilience, metrics);
+  const app = createApp(() => runtime, resilience, metrics, options.keys);
 
   const state = {
     app,

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-/** Process entry: load config, start the gateway and its HTTP edge, reload on change/SIGHUP, drain on SIGTERM. */
+/**
+ * Process entry: load config, open the tenant/key store and its in-memory key cache, start the gateway and its
+ * HTTP edge, reload on change/SIGHUP, drain on SIGTERM.
+ */
 import { once } from 'node:events';
 import { loadConfig } from './config/load.js';
 import { watchConfig } from './config/watch.js';
 import { startGateway } from './gateway.js';
 import { closeNodeServer, createNodeServer } from './api/node-server.js';
 import { log } from './observability/log.js';
+import { openStores } from './stores/open.js';
+import { KeyCache } from './stores/key-cache.js';
 
 /** `PORT` (the platform convention: Heroku, Cloud Run, Kubernetes charts) wins over `server.port`. */
 function listenPort(configured: number): number {
@@ -18,7 +23,9 @@ function listenPort(configured: number): number {
 
 async function main(): Promise<void> {
   const { config, path } = loadConfig();
-  const gateway = startGateway(config, { processMetrics: true });
+  const stores = await openStores(config.store, config.auth.key_pepper, process.env, log);
+  const keys = await KeyCache.start(stores, { log });
+  const gateway = startGateway(config, { processMetrics: true, keys });
   const server = createNodeServer(gateway);
   server.listen(listenPort(config.server.port), config.server.host);
   await once(server, 'listening');
@@ -28,7 +35,9 @@ async function main(): Promise<void> {
     url: `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`,
     config: path ?? 'built-in demo (sim provider; no switchyard.yaml found)',
     models: Object.keys(config.models).length,
-    auth: config.auth.master_key ? 'master key' : 'open (demo mode: no keys configured)',
+    auth: config.auth.master_key || keys.hasTenants ? 'master key and tenant keys' : 'open (demo mode: no master key, no tenants)',
+    store: stores.kind,
+    keys: keys.size,
   });
 
   const watcher =
@@ -40,6 +49,10 @@ async function main(): Promise<void> {
             const { port, host } = gateway.config().server;
             if (next.server.port !== port || next.server.host !== host) {
               log.warn('server.port and server.host changes take effect after a restart', { port, host });
+            }
+            const current = gateway.config();
+            if (JSON.stringify(next.store) !== JSON.stringify(current.store) || next.auth.key_pepper !== current.auth.key_pepper) {
+              log.warn('store and auth.key_pepper changes take effect after a restart');
             }
             return gateway.reload(next);
           },
@@ -54,6 +67,8 @@ async function main(): Promise<void> {
     log.info('draining in-flight requests', { signal, grace_ms: gateway.config().server.shutdown_grace_ms });
     watcher?.close();
     await closeNodeServer(server, gateway);
+    await keys.close();
+    await stores.close();
     log.info('stopped');
     process.exit(0);
   };

@@ -8,6 +8,7 @@ import {
   resilienceSchema,
   routingStrategySchema,
 } from './resilience-schema.js';
+import { storeSchema } from './store-schema.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -139,12 +140,15 @@ export const configSchema = z
       .strictObject({
         /** Admin key; with no master key and no tenant keys the gateway runs open (demo mode). */
         master_key: z.string().min(8, 'must be at least 8 characters').optional(),
+        /** Secret mixed into every virtual key's stored hash (default: SWITCHYARD_KEY_PEPPER; see docs/stores.md). */
+        key_pepper: z.string().min(16, 'must be at least 16 characters').optional(),
       })
       .prefault({}),
     providers: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'provider names use a-z, 0-9, _ . -'), providerSchema),
     models: z.record(modelName, modelSchema),
     aliases: z.record(modelName, aliasSchema).default({}),
     resilience: resilienceSchema.prefault({}),
+    store: storeSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const [name, model] of Object.entries(config.models)) {

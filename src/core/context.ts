@@ -1,5 +1,14 @@
 /** The one object that travels the whole request path. Stages read and fill it; the edge turns it into headers. */
 import type { Usage } from './openai-types.js';
+import type { ApiKey, Tenant } from './tenancy.js';
+
+/** Who is calling, as the authenticate stage established it. */
+export type Caller =
+  /** No master key and no tenants: demo mode, everything allowed. */
+  | { readonly kind: 'open' }
+  | { readonly kind: 'master' }
+  /** A tenant's virtual key. `tier` is the key's override, else the tenant's. */
+  | { readonly kind: 'key'; readonly tenant: Tenant; readonly key: ApiKey; readonly tier: string | null };
 
 export interface AttemptRecord {
   provider: string;
@@ -21,6 +30,8 @@ export interface GatewayContext {
   priority: number;
   /** Served by the configured degraded response because every route failed. */
   degraded?: boolean;
+  /** Set by authenticate before any other stage runs. */
+  caller?: Caller;
   /** The API family the caller spoke: metrics label and error dialect. */
   readonly endpoint: 'chat' | 'completions' | 'embeddings' | 'messages' | 'models' | 'admin';
   /** The public model (or alias) the caller asked for. */

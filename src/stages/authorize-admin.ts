@@ -3,11 +3,11 @@
  * key is configured, so an open demo gateway never exposes its controls.
  */
 import { GatewayError } from '../core/errors.js';
-import { authenticate, type AuthSettings } from './authenticate.js';
+import { verifyMasterKey, type AuthSettings } from './authenticate.js';
 
 export function authorizeAdmin(credential: string | undefined, settings: AuthSettings): void {
   if (settings.master_key === undefined) {
     throw new GatewayError('admin_disabled', 'The admin API is disabled: set auth.master_key to enable it.');
   }
-  authenticate(credential, { master_key: settings.master_key });
+  verifyMasterKey(credential, settings.master_key);
 }

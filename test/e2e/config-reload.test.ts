@@ -72,6 +72,8 @@ class GatewayProcess {
 const yaml = (models: string[], extra = '') =>
   [
     'server: { port: 0, host: 127.0.0.1 }',
+    // Keys in memory: no embedded database in the checkout's ./data, no PGlite start-up in this test's timings.
+    'store: { driver: memory }',
     'providers:',
     '  sim: { type: sim, ttft_ms: 0, itl_ms: 0 }',
     'models:',

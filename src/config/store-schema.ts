@@ -1,0 +1,21 @@
+/** The `store` section: where tenants and virtual keys live (DESIGN.md §12). See docs/stores.md. */
+import { z } from 'zod';
+
+export const storeSchema = z.strictObject({
+  /**
+   * `auto`: PostgreSQL when `url` is set or DATABASE_URL is in the environment, else embedded PGlite in
+   * `data_dir`. `memory` keeps keys in the process only (they are gone after a restart).
+   */
+  driver: z.enum(['auto', 'pglite', 'postgres', 'memory']).default('auto'),
+  /** PostgreSQL connection URL (default: DATABASE_URL). */
+  url: z.string().min(1).optional(),
+  /** PostgreSQL schema for Switchyard's tables, created if missing. */
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('public'),
+  /** Embedded mode: PGlite's files (`<data_dir>/pglite`) and, if none is configured, the generated key pepper. */
+  data_dir: z.string().min(1).default('./data'),
+  /** PostgreSQL connections per process. */
+  pool_size: z.number().int().min(2).max(100).default(10),
+});

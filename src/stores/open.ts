@@ -1,0 +1,44 @@
+/**
+ * Picks and opens the tenant/key stores from config (DESIGN.md §12): PostgreSQL when a URL is configured (or
+ * DATABASE_URL is set), else embedded PGlite in `data_dir` (the default: a fresh clone starts with an empty
+ * `./data`), or memory when asked for.
+ */
+import { resolve } from 'node:path';
+import { openMemoryStores } from './memory/index.js';
+import { resolvePepper, type StoreDriver } from './pepper.js';
+import { openSqlStores } from './sql/index.js';
+import { startEmbeddedDatabase } from './sql/pglite.js';
+import type { StoreLogger, Stores } from './types.js';
+
+/** The `store` config section. */
+export interface StoreSettings {
+  driver: 'auto' | StoreDriver;
+  url?: string;
+  schema: string;
+  data_dir: string;
+  pool_size: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export function storeDriver(settings: StoreSettings, env: Env): { driver: StoreDriver; url: string | undefined } {
+  const url = settings.url ?? (env.DATABASE_URL || undefined);
+  const driver = settings.driver === 'auto' ? (url === undefined ? 'pglite' : 'postgres') : settings.driver;
+  if (driver === 'postgres' && url === undefined) {
+    throw new Error('store.driver is postgres but there is no store.url and DATABASE_URL is not set.');
+  }
+  return { driver, url };
+}
+
+export async function openStores(settings: StoreSettings, keyPepper: string | undefined, env: Env, log: StoreLogger): Promise<Stores> {
+  const { driver, url } = storeDriver(settings, env);
+  const pepper = resolvePepper(driver, keyPepper ?? env.SWITCHYARD_KEY_PEPPER, settings.data_dir, log);
+  if (driver === 'memory') return openMemoryStores(pepper);
+  if (driver === 'postgres') {
+    return openSqlStores({ kind: 'postgres', client: { connectionString: url }, schema: settings.schema, poolSize: settings.pool_size, pepper, log });
+  }
+  const embedded = await startEmbeddedDatabase(resolve(settings.data_dir, 'pglite'), (error) =>
+    log.error('embedded database worker failed', { error: error.message }),
+  );
+  return openSqlStores({ kind: 'pglite', client: embedded.client, schema: 'public', poolSize: 1, pepper, log, onClose: () => embedded.close() });
+}

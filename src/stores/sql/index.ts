@@ -1,0 +1,105 @@
+/**
+ * Opens the SQL stores on a `pg` connection: PostgreSQL itself, or embedded PGlite behind its socket (the same
+ * driver code for both). Applies migrations, checks the key pepper against the one the stored keys were made
+ * with, and on PostgreSQL starts the LISTEN change feed so other replicas' writes reach this one's caches.
+ */
+import pg from 'pg';
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { ChangeEmitter } from '../change-emitter.js';
+import { keyHasher, pepperFingerprint } from '../key-secret.js';
+import type { StoreLogger, Stores } from '../types.js';
+import { ChangeListener } from './change-listener.js';
+import { applyMigrations } from './migrate.js';
+import { storeMeta } from './schema.js';
+import { SqlKeyStore, SqlTenantStore, type Database } from './tenancy-stores.js';
+
+export interface SqlStoreOptions {
+  kind: 'pglite' | 'postgres';
+  /** Where to connect; the search path is added here. */
+  client: pg.ClientConfig;
+  /** PostgreSQL schema holding the tables (created if missing). PGlite always uses `public`. */
+  schema: string;
+  poolSize: number;
+  pepper: string;
+  log: StoreLogger;
+  /** Runs after the connections closed (stops the PGlite worker). */
+  onClose?: () => Promise<void>;
+}
+
+export const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+async function checkPepper(db: Database, pepper: string): Promise<void> {
+  const fingerprint = pepperFingerprint(pepper);
+  await db.insert(storeMeta).values({ key: 'pepper_fingerprint', value: fingerprint }).onConflictDoNothing();
+  const [stored] = await db.select().from(storeMeta).where(eq(storeMeta.key, 'pepper_fingerprint'));
+  if (stored?.value !== fingerprint) {
+    throw new Error(
+      'The key pepper is not the one the stored API keys were hashed with, so every key would be rejected. ' +
+        'Set SWITCHYARD_KEY_PEPPER (or auth.key_pepper) to the original pepper; to start over with new keys, ' +
+        "delete the store_meta row 'pepper_fingerprint' and revoke the old keys.",
+    );
+  }
+}
+
+/**
+ * PostgreSQL: a pool. PGlite: one client for the process's lifetime. PGlite is a single session and pglite-socket
+ * multiplexes its clients; a pool would drop its connection after every failed query (pg-pool discards a client
+ * that errored) and reconnect, and a reconnect racing the old connection's teardown can leave the multiplexer
+ * waiting on a client that is gone. `pg.Client` queues queries itself, so they still run one at a time.
+ */
+async function connect(kind: SqlStoreOptions['kind'], client: pg.ClientConfig, poolSize: number, log: StoreLogger): Promise<pg.Pool | pg.Client> {
+  const onError = (error: Error) => log.warn('store connection error', { store: kind, error: error.message });
+  if (kind === 'postgres') return new pg.Pool({ ...client, max: poolSize, idleTimeoutMillis: 30_000 }).on('error', onError);
+  const single = new pg.Client(client);
+  single.on('error', onError);
+  await single.connect();
+  return single;
+}
+
+export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
+  const { kind, log } = options;
+  const schema = kind === 'pglite' ? 'public' : options.schema;
+  if (!schemaNamePattern.test(schema)) throw new Error(`store schema "${schema}" must match ${schemaNamePattern.source}`);
+  const client: pg.ClientConfig = {
+    application_name: 'switchyard',
+    connectionTimeoutMillis: 10_000,
+    ...options.client,
+    ...(kind === 'postgres' ? { options: `-c search_path=${schema}` } : {}),
+  };
+  const changes = new ChangeEmitter();
+  let connection: pg.Pool | pg.Client | undefined;
+  let listener: ChangeListener | undefined;
+  try {
+    connection = await connect(kind, client, options.poolSize, log);
+    await applyMigrations(connection, schema);
+    const db = drizzle({ client: connection });
+    await checkPepper(db, options.pepper);
+    if (kind === 'postgres') {
+      listener = new ChangeListener(client, schema, (change) => changes.emit(change), log);
+      await listener.start();
+    }
+    const hashKey = keyHasher(options.pepper);
+    let closing: Promise<void> | undefined;
+    return {
+      kind,
+      tenants: new SqlTenantStore(db, changes),
+      keys: new SqlKeyStore(db, hashKey, changes),
+      changes,
+      hashKey,
+      close() {
+        closing ??= (async () => {
+          await listener?.close();
+          await connection!.end();
+          await options.onClose?.();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await listener?.close();
+    await connection?.end().catch(() => undefined);
+    await options.onClose?.();
+    throw error;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Embedded Postgres: starts the PGlite worker (pglite-worker.ts) and returns `pg` connection settings for its
+ * socket. The socket sits in a fresh 0700 temp directory, so only this user can reach the database; a lock file
+ * in the data directory stops a second process from opening the same data (PGlite is single-process).
+ */
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type pg from 'pg';
+import type { PGliteWorkerData, PGliteWorkerMessage } from './pglite-worker.js';
+
+export interface EmbeddedDatabase {
+  readonly client: pg.ClientConfig;
+  close(): Promise<void>;
+}
+
+const SOCKET_PORT = 5432;
+const START_TIMEOUT_MS = 60_000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Data directories this process has open. A lock file naming our own pid but not listed here is stale (a
+ * container restarted with the same pid). */
+const lockedHere = new Set<string>();
+
+/** Takes `<dir>/switchyard.lock`, replacing a lock whose process is gone. */
+function lockDataDir(dir: string): () => void {
+  const path = join(dir, 'switchyard.lock');
+  const inUse = (by: number) => new Error(`The embedded database in ${dir} is in use by process ${by}; PGlite allows one process per data directory.`);
+  if (lockedHere.has(dir)) throw inUse(process.pid);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: 'wx' });
+      lockedHere.add(dir);
+      return () => {
+        lockedHere.delete(dir);
+        rmSync(path, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(path, 'utf8'));
+      if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) throw inUse(holder);
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`Could not lock ${path}`);
+}
+
+/**
+ * The worker module beside this one. Built, that is plain `pglite-worker.js`. From source (tsx), Node 20 does
+ * not carry tsx's loader hooks into worker threads, so a two-line entry registers them and then imports the .ts.
+ */
+function workerEntry(): URL {
+  if (extname(fileURLToPath(import.meta.url)) === '.js') return new URL('./pglite-worker.js', import.meta.url);
+  const source = new URL('./pglite-worker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = `const { register } = await import(${JSON.stringify(tsx)}); register(); await import(${JSON.stringify(source)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(entry)}`);
+}
+
+/** Starts PGlite in a worker thread. `dataDir` undefined: in memory (tests). `onCrash`: the worker died later. */
+export async function startEmbeddedDatabase(
+  dataDir: string | undefined,
+  onCrash: (error: Error) => void,
+): Promise<EmbeddedDatabase> {
+  const directory = dataDir === undefined ? undefined : resolve(dataDir);
+  if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const unlock = directory === undefined ? () => undefined : lockDataDir(directory);
+  const socketDir = mkdtempSync(join(tmpdir(), 'switchyard-pglite-'));
+  const cleanup = () => {
+    rmSync(socketDir, { recursive: true, force: true });
+    unlock();
+  };
+  const data: PGliteWorkerData = { dataDir: directory, socketPath: join(socketDir, `.s.PGSQL.${SOCKET_PORT}`) };
+  const worker = new Worker(workerEntry(), { workerData: data });
+  try {
+    const first = await Promise.race([
+      once(worker, 'message') as Promise<[PGliteWorkerMessage]>,
+      once(worker, 'error').then(([error]) => Promise.reject(error as Error)),
+      new Promise<never>((_, reject) => setTimeout(reject, START_TIMEOUT_MS, new Error('PGlite did not start in time')).unref()),
+    ]);
+    const message = first[0];
+    if (message.type === 'failed') throw new Error(`PGlite could not start: ${message.message}`);
+    worker.on('error', onCrash);
+  } catch (error) {
+    await worker.terminate();
+    cleanup();
+    throw error;
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    client: { host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' },
+    close() {
+      closed ??= (async () => {
+        const done = once(worker, 'exit');
+        worker.postMessage('close');
+        const timer = setTimeout(() => void worker.terminate(), 10_000);
+        await done;
+        clearTimeout(timer);
+        cleanup();
+      })();
+      return closed;
+    },
+  };
+}

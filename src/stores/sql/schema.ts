@@ -1,0 +1,50 @@
+/**
+ * The SQL schema, in drizzle's TypeScript form. It is the source `drizzle-kit generate` diffs to write the next
+ * migration in `./migrations` (see docs/stores.md); the app applies those migrations, never this file directly.
+ * Tables are unqualified: the connection's `search_path` picks the schema, so tests run in their own.
+ */
+import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Budget, KeyScopes, Limits, Metadata } from '../../core/tenancy.js';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const tenants = pgTable('tenants', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  tier: text('tier'),
+  limits: jsonb('limits').$type<Limits>().notNull().default({}),
+  budget: jsonb('budget').$type<Budget>(),
+  metadata: jsonb('metadata').$type<Metadata>().notNull().default({}),
+  version: integer('version').notNull().default(1),
+  createdAt: instant('created_at').notNull().defaultNow(),
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    keyPrefix: text('key_prefix').notNull(),
+    keyHash: text('key_hash').notNull().unique(),
+    scopes: jsonb('scopes').$type<KeyScopes>().notNull().default({}),
+    tier: text('tier'),
+    limits: jsonb('limits').$type<Limits>().notNull().default({}),
+    budget: jsonb('budget').$type<Budget>(),
+    metadata: jsonb('metadata').$type<Metadata>().notNull().default({}),
+    version: integer('version').notNull().default(1),
+    expiresAt: instant('expires_at'),
+    revokedAt: instant('revoked_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    lastUsedAt: instant('last_used_at'),
+  },
+  (table) => [index('api_keys_tenant_id_idx').on(table.tenantId, table.id)],
+);
+
+/** Small facts about the store itself, e.g. the pepper fingerprint. */
+export const storeMeta = pgTable('store_meta', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
