@@ -14,6 +14,7 @@ import type { ChatRequest, CompletionRequest, EmbeddingRequest } from './core/op
 import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse, ModelInfo, Usage } from './core/openai-types.js';
 import type { Operation, UpstreamCall } from './core/provider.js';
 import type { Runtime } from './runtime.js';
+import { costOf } from './core/pricing.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorizeModel, mayUseModel } from './stages/model-access.js';
 import type { KeyDirectory } from './stores/types.js';
@@ -41,6 +42,11 @@ export interface GatewayApp {
   getModel(ctx: GatewayContext, id: string): ModelInfo;
 }
 
+/** The request's cost from its usage and the serving deployment's price, when both are known. */
+function priceUsage(ctx: GatewayContext): void {
+  if (ctx.usage !== undefined && ctx.price !== undefined) ctx.costUsd = costOf(ctx.usage, ctx.price);
+}
+
 export function createApp(
   current: () => Runtime,
   resilience: Resilience,
@@ -58,6 +64,7 @@ export function createApp(
     ctx.model = candidate.model.name;
     ctx.provider = candidate.deployment.adapter.name;
     ctx.providerType = candidate.deployment.adapter.type;
+    ctx.price = candidate.deployment.price;
   }
 
   /** Passes a stream through, noting usage as it goes by, and settles the attempt when the stream ends. */
@@ -75,6 +82,8 @@ export function createApp(
         yield next.value;
       }
       ok = true;
+      // A stream's headers left before its usage was known: its cost reaches metrics, not the header.
+      priceUsage(ctx);
     } finally {
       settle(ok);
     }
@@ -93,13 +102,19 @@ export function createApp(
       ctx.ttftMs = performance.now() - ctx.startedAt;
       const { first, rest } = opened.value;
       if (first.usage) ctx.usage = first.usage;
-      return { kind: 'stream', first, rest: tracked(ctx, rest, opened.settle) };
+      const iterator = tracked(ctx, rest, opened.settle);
+      ctx.releaseAttempt = () => {
+        void iterator.return(undefined);
+        opened.settle(false);
+      };
+      return { kind: 'stream', first, rest: iterator };
     }
     const { candidate, value, settle } = await runAttempts(ctx, chain, resilience, complete);
     settle(true);
     served(ctx, candidate);
     ctx.ttftMs = performance.now() - ctx.startedAt;
     if (value.usage) ctx.usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, ...value.usage };
+    priceUsage(ctx);
     return { kind: 'complete', response: value };
   }
 

@@ -76,7 +76,18 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
+/** `switchyard <command>` (e.g. `switchyard plan`) runs a CLI command; no arguments starts the gateway. */
+async function run(): Promise<void> {
+  const command = process.argv[2];
+  if (command === undefined) return main();
+  const { runCli } = await import('./cli/index.js');
+  const result = runCli(process.argv.slice(2));
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.exitCode;
+}
+
+run().catch((error: unknown) => {
   log.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });

@@ -3,7 +3,8 @@
  * and swaps it in whole; the old one's connection pools close once their in-flight requests finish.
  */
 import type { ProviderAdapter } from './core/provider.js';
-import type { SwitchyardConfig } from './config/schema.js';
+import type { DeploymentConfig, SwitchyardConfig } from './config/schema.js';
+import type { Price } from './core/pricing.js';
 import { createProviderAdapter } from './providers/registry.js';
 import type { AliasRoute, ModelRoute, RouteTable } from './routing/route-table.js';
 
@@ -14,6 +15,18 @@ export interface Runtime {
   /** Unix seconds when this config was loaded (the `created` of `/v1/models`). */
   readonly loadedAt: number;
   close(): Promise<void>;
+}
+
+function priceOf(deployment: DeploymentConfig, adapter: ProviderAdapter): Price | undefined {
+  const configured = deployment.price;
+  if (configured === undefined) return adapter.priceOf?.(deployment.model);
+  return {
+    input: configured.input,
+    output: configured.output,
+    cachedInput: configured.cached_input,
+    cacheWrite: configured.cache_write,
+    perRequest: configured.per_request,
+  };
 }
 
 export function deploymentId(provider: string, upstreamModel: string): string {
@@ -33,6 +46,7 @@ export function buildRuntime(config: SwitchyardConfig): Runtime {
         adapter: adapters.get(deployment.provider)!,
         upstreamModel: deployment.model,
         weight: deployment.weight,
+        price: priceOf(deployment, adapters.get(deployment.provider)!),
       })),
       fallbacks: model.fallbacks,
       fallbacksOn: model.fallbacks_on,

@@ -112,6 +112,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     if (finished) return;
     finished = true;
     clearTimeout(deadlineTimer);
+    ctx.releaseAttempt?.();
     metrics.inFlight.dec();
     metrics.recordRequest(ctx, response.status, ctx.errorCode);
   };

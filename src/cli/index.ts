@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runPlanCommand, type CommandResult } from './plan.js';
 
-const commands: Readonly<Record<string, (args: readonly string[]) => CommandResult>> = { plan: runPlanCommand };
+export const commands: Readonly<Record<string, (args: readonly string[]) => CommandResult>> = { plan: runPlanCommand };
 
 export const cliUsage = `Usage: switchyard <command> [options]
 

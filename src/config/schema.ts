@@ -98,6 +98,16 @@ export const deploymentSchema = z.strictObject({
   model: z.string().min(1),
   weight: z.number().min(0).default(1),
   ...deploymentLimitsFields,
+  /** What this deployment's tokens cost, USD per 1M tokens; overrides the provider's list price. */
+  price: z
+    .strictObject({
+      input: z.number().min(0),
+      output: z.number().min(0),
+      cached_input: z.number().min(0).optional(),
+      cache_write: z.number().min(0).optional(),
+      per_request: z.number().min(0).optional(),
+    })
+    .optional(),
 });
 
 export const modelSchema = z.strictObject({

@@ -1,5 +1,6 @@
 /** The one object that travels the whole request path. Stages read and fill it; the edge turns it into headers. */
 import type { Usage } from './openai-types.js';
+import type { Price } from './pricing.js';
 import type { ApiKey, Tenant } from './tenancy.js';
 
 /** Who is calling, as the authenticate stage established it. */
@@ -28,6 +29,14 @@ export interface GatewayContext {
   deadlineAt: number;
   /** Queue priority when a deployment is at its concurrency cap: higher is served first, lower shed first. */
   priority: number;
+  /**
+   * Set while a stream holds an upstream attempt. Dispatch calls it when the response is over, so an attempt
+   * whose stream was abandoned (client gone mid-stream, or before the first write) still gives back its
+   * concurrency slot, breaker probe and in-flight count. Idempotent; a completed stream has settled already.
+   */
+  releaseAttempt?: () => void;
+  /** Price of the deployment that served the request, when known: turns usage into `costUsd`. */
+  price?: Price;
   /** Served by the configured degraded response because every route failed. */
   degraded?: boolean;
   /** Set by authenticate before any other stage runs. */

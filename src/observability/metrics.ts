@@ -70,6 +70,12 @@ export class GatewayMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  private readonly cost = new Counter({
+    name: 'switchyard_cost_usd_total',
+    help: 'Spend in USD by public model and provider (requests whose price is known).',
+    labelNames: ['model', 'provider'] as const,
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: 'switchyard_in_flight_requests',
     help: 'Requests being served now (streams included).',
@@ -91,6 +97,7 @@ export class GatewayMetrics {
     const labels = { gen_ai_operation_name: ctx.endpoint, gen_ai_request_model: model, gen_ai_provider_name: provider };
     this.duration.observe(labels, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.ttftMs !== undefined) this.ttft.observe(labels, ctx.ttftMs / 1000);
+    if (ctx.costUsd !== undefined && ctx.costUsd > 0) this.cost.inc({ model, provider }, ctx.costUsd);
     const usage = ctx.usage;
     if (usage === undefined) return;
     const tokenLabels = { gen_ai_request_model: model, gen_ai_provider_name: provider };

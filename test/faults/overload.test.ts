@@ -79,3 +79,35 @@ describe('faults: overload', () => {
     assert.equal(roomy!.requests.length, 1);
   });
 });
+
+describe('faults: an abandoned stream gives back what it held', () => {
+  const startRig = rigPerTest();
+
+  for (const [what, scenario] of [
+    ['waiting for the upstream', { kind: 'hang_stream' }],
+    ['while chunks are flowing', { kind: 'text', text: 'many words '.repeat(400) }],
+  ] as const) {
+    test(`a client leaving mid-stream (${what}) frees the concurrency slot for the next request`, async () => {
+      const rig = await startRig({
+        live: ['one'],
+        models: { m: { deployments: [{ provider: 'one', model: upstreamModel, max_concurrency: 1, max_queue: 1 }] } },
+      });
+      rig.mocks.one!.setScenario(scenario);
+      for (let round = 0; round < 3; round++) {
+        const controller = new AbortController();
+        const response = await chat(rig.gw, 'm', { stream: true, signal: controller.signal });
+        assert.equal(response.status, 200, `round ${round}: the slot was free`);
+        const reader = response.body!.getReader();
+        await reader.read();
+        controller.abort();
+        await reader.read().catch(() => undefined);
+      }
+      rig.mocks.one!.setScenario({ kind: 'text', text: 'done' });
+      const last = await chat(rig.gw, 'm', { headers: { 'x-switchyard-timeout-ms': '2000' } });
+      assert.equal(last.status, 200, 'no slot leaked: the last request did not wait for one');
+      await last.arrayBuffer();
+      const stats = rig.gw.gateway.resilience.gates.stats()[deploymentId('one')]!;
+      assert.equal(stats.inFlight, 0, 'every slot was given back');
+    });
+  }
+});
