@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (bench helpers).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
