@@ -123,17 +123,28 @@ export class Resilience {
    * else is in rotation: a broken health endpoint must not take a working model down.
    */
   order(model: ModelRoute, deployments: readonly Deployment[]): Deployment[] {
+    if (deployments.length === 1) return this.orderOne(model, deployments[0]!);
     const byId = new Map(deployments.map((deployment) => [deployment.id, deployment]));
     const options = { random: this.random, now: this.clock.now(), quotaShare: this.settings.quotaShare };
     const snapshots = this.snapshot(model, deployments, true);
     const probing = deployments.filter(
-      (deployment, index) => !snapshots[index]!.disabled && this.breakers.get(deployment.id).state().state === 'half_open',
+      (deployment, index) => !snapshots[index]!.disabled && this.breakers.get(deployment.id).currentState() === 'half_open',
     );
     let ordered = orderDeployments(model.routing, snapshots, options);
     if (ordered.length === 0 && probing.length === 0) {
       ordered = orderDeployments(model.routing, this.snapshot(model, deployments, false), options);
     }
     return [...probing, ...ordered.map((snapshot) => byId.get(snapshot.id)!)];
+  }
+
+  /**
+   * The same rules for the common one-deployment model, without building snapshots: out only when disabled,
+   * weighted 0, or its breaker is open (a failing health check alone never empties a model).
+   */
+  private orderOne(model: ModelRoute, deployment: Deployment): Deployment[] {
+    if (deployment.weight <= 0 || this.stats.isDisabled(deployment.id, deployment.adapter.name, model.name)) return [];
+    const breaker = this.breakers.get(deployment.id);
+    return breaker.currentState() === 'half_open' || breaker.weight() > 0 ? [deployment] : [];
   }
 
   /** Balancer input; `withHealthChecks` takes deployments of providers failing their probes out of rotation. */
