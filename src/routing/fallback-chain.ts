@@ -12,6 +12,8 @@ import { operationKind, type ConditionalFallbackKind, type Deployment, type Mode
 export class FallbackChain {
   private readonly models: ModelRoute[] = [];
   private readonly seen = new Set<string>();
+  /** The general fallbacks are resolved only when the loop runs out of models: most requests never need them. */
+  private generalAdded = false;
 
   constructor(
     private readonly table: RouteTable,
@@ -31,11 +33,14 @@ export class FallbackChain {
       });
     }
     this.insert(this.models.length, [primary.name]);
-    this.insert(this.models.length, primary.fallbacks);
   }
 
   /** The model at `position`, or undefined past the end. */
   at(position: number): ModelRoute | undefined {
+    if (position >= this.models.length && !this.generalAdded) {
+      this.generalAdded = true;
+      this.insert(this.models.length, this.primary.fallbacks);
+    }
     return this.models[position];
   }
 
