@@ -54,10 +54,12 @@ export function createApp(
   keys?: KeyDirectory,
 ): GatewayApp {
   function route(ctx: GatewayContext, model: string, operation: Operation): FallbackChain {
-    ctx.requestedModel = model;
     authorizeModel(ctx.caller, model);
     const { routes } = current();
-    return new FallbackChain(routes, resolveModel(routes, model), operation, resilience.random);
+    const primary = resolveModel(routes, model);
+    // Only a configured name becomes a metrics label: a caller's made-up names must not grow the series.
+    ctx.requestedModel = model;
+    return new FallbackChain(routes, primary, operation, resilience.random);
   }
 
   function served(ctx: GatewayContext, candidate: Candidate): void {

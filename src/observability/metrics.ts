@@ -11,8 +11,28 @@ const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 10485
 
 const circuitStateValue = { closed: 0, open: 1, half_open: 2, recovering: 3 } as const;
 
+interface Observer {
+  observe(value: number): void;
+}
+
+interface Incrementer {
+  inc(value?: number): void;
+}
+
+interface RequestSeries {
+  duration: Observer;
+  ttft: Observer;
+  inputUsage: Observer;
+  outputUsage: Observer;
+  inputTokens: Incrementer;
+  outputTokens: Incrementer;
+  cachedTokens: Incrementer;
+  cost: Incrementer;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
+  private readonly series = new Map<string, RequestSeries>();
   private readonly requests = new Counter({
     name: 'switchyard_requests_total',
     help: 'Requests answered, by endpoint, public model, provider and HTTP status.',
@@ -94,19 +114,43 @@ export class GatewayMetrics {
     if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
     for (const attempt of ctx.attempts) this.attempts.inc({ provider: attempt.provider, outcome: attempt.errorCode ?? 'ok' });
     if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
-    const labels = { gen_ai_operation_name: ctx.endpoint, gen_ai_request_model: model, gen_ai_provider_name: provider };
-    this.duration.observe(labels, (performance.now() - ctx.startedAt) / 1000);
-    if (ctx.ttftMs !== undefined) this.ttft.observe(labels, ctx.ttftMs / 1000);
-    if (ctx.costUsd !== undefined && ctx.costUsd > 0) this.cost.inc({ model, provider }, ctx.costUsd);
+    const series = this.seriesFor(ctx.endpoint, model, provider);
+    series.duration.observe((performance.now() - ctx.startedAt) / 1000);
+    if (ctx.ttftMs !== undefined) series.ttft.observe(ctx.ttftMs / 1000);
+    if (ctx.costUsd !== undefined && ctx.costUsd > 0) series.cost.inc(ctx.costUsd);
     const usage = ctx.usage;
     if (usage === undefined) return;
-    const tokenLabels = { gen_ai_request_model: model, gen_ai_provider_name: provider };
-    this.tokenUsage.observe({ ...tokenLabels, gen_ai_token_type: 'input' }, usage.prompt_tokens);
-    this.tokenUsage.observe({ ...tokenLabels, gen_ai_token_type: 'output' }, usage.completion_tokens);
-    this.tokens.inc({ type: 'input', model, provider }, usage.prompt_tokens);
-    this.tokens.inc({ type: 'output', model, provider }, usage.completion_tokens);
+    series.inputUsage.observe(usage.prompt_tokens);
+    series.outputUsage.observe(usage.completion_tokens);
+    series.inputTokens.inc(usage.prompt_tokens);
+    series.outputTokens.inc(usage.completion_tokens);
     const cached = usage.prompt_tokens_details?.cached_tokens;
-    if (cached) this.tokens.inc({ type: 'cached_input', model, provider }, cached);
+    if (cached) series.cachedTokens.inc(cached);
+  }
+
+  /**
+   * The per-(operation, model, provider) children, bound once: prom-client otherwise validates and hashes the
+   * label set on every observation, several times per request. Bounded by the configured models × providers.
+   */
+  private seriesFor(operation: string, model: string, provider: string): RequestSeries {
+    const key = `${operation}\u0000${model}\u0000${provider}`;
+    let series = this.series.get(key);
+    if (series === undefined) {
+      const labels = { gen_ai_operation_name: operation, gen_ai_request_model: model, gen_ai_provider_name: provider };
+      const tokenLabels = { gen_ai_request_model: model, gen_ai_provider_name: provider };
+      series = {
+        duration: this.duration.labels(labels),
+        ttft: this.ttft.labels(labels),
+        inputUsage: this.tokenUsage.labels({ ...tokenLabels, gen_ai_token_type: 'input' }),
+        outputUsage: this.tokenUsage.labels({ ...tokenLabels, gen_ai_token_type: 'output' }),
+        inputTokens: this.tokens.labels({ type: 'input', model, provider }),
+        outputTokens: this.tokens.labels({ type: 'output', model, provider }),
+        cachedTokens: this.tokens.labels({ type: 'cached_input', model, provider }),
+        cost: this.cost.labels({ model, provider }),
+      };
+      this.series.set(key, series);
+    }
+    return series;
   }
 
   setCircuitState(deployment: string, state: 'closed' | 'open' | 'half_open' | 'recovering'): void {

@@ -54,6 +54,14 @@ describe('gateway over the sim provider', () => {
     assert.equal(response.headers.get('x-request-id'), 'req-abc.123');
   });
 
+  test('a made-up model name never becomes a metrics label', async () => {
+    const response = await postJson(`${gw.url}/v1/chat/completions`, { model: 'made-up-7f3a9', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(response.status, 404);
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.ok(!metrics.includes('made-up-7f3a9'), 'caller-chosen names would let anyone grow the series without bound');
+    assert.match(metrics, /switchyard_requests_total\{endpoint="chat",model="none",provider="none",status="404"\} [1-9]/);
+  });
+
   test('unknown model is a 404 in the OpenAI envelope', async () => {
     const response = await postJson(`${gw.url}/v1/chat/completions`, { model: 'nope', messages: [{ role: 'user', content: 'x' }] });
     assert.equal(response.status, 404);
