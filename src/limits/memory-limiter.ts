@@ -1,0 +1,70 @@
+/** Rate and concurrency limits in this process's memory: exact for one node, nothing shared. */
+import { gcra, type GcraStep } from './gcra.js';
+import type { ConcurrencyCheck, ConcurrencyOutcome, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
+
+// Expired records are swept every this many operations, so idle keys do not pile up.
+const SWEEP_EVERY = 1024;
+
+export class MemoryRateLimiter implements RateLimiter {
+  private readonly tats = new Map<string, number>();
+  /** limit key → lease id → expiry (wall ms). */
+  private readonly leases = new Map<string, Map<string, number>>();
+  private operations = 0;
+
+  constructor(private readonly now: WallClock = Date.now) {}
+
+  check(checks: readonly RateCheck[]): Promise<RateOutcome> {
+    const now = this.now();
+    this.maybeSweep(now);
+    const steps: GcraStep[] = checks.map((check) => gcra(this.tats.get(check.key), now, check.limit, check.cost));
+    const allowed = steps.every((step) => step.decision.allowed);
+    if (allowed) checks.forEach((check, index) => this.tats.set(check.key, steps[index]!.tat));
+    return Promise.resolve({ allowed, decisions: steps.map((step) => step.decision) });
+  }
+
+  acquire(checks: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number): Promise<ConcurrencyOutcome> {
+    const now = this.now();
+    this.maybeSweep(now);
+    const held = checks.map((check) => this.live(check.key, now));
+    const roomy = checks.map((check, index) => held[index]!.size + (held[index]!.has(leaseId) ? 0 : 1) <= check.limit);
+    const allowed = roomy.every(Boolean);
+    if (allowed) {
+      checks.forEach((check, index) => {
+        held[index]!.set(leaseId, now + ttlMs);
+        this.leases.set(check.key, held[index]!);
+      });
+    }
+    return Promise.resolve({
+      allowed,
+      decisions: checks.map((check, index) => ({ allowed: roomy[index]!, limit: check.limit, active: held[index]!.size })),
+    });
+  }
+
+  release(keys: readonly string[], leaseId: string): Promise<void> {
+    for (const key of keys) {
+      const held = this.leases.get(key);
+      held?.delete(leaseId);
+      if (held?.size === 0) this.leases.delete(key);
+    }
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.tats.clear();
+    this.leases.clear();
+    return Promise.resolve();
+  }
+
+  /** The unexpired leases on `key`. */
+  private live(key: string, now: number): Map<string, number> {
+    const held = this.leases.get(key) ?? new Map<string, number>();
+    for (const [lease, expiresAt] of held) if (expiresAt <= now) held.delete(lease);
+    return held;
+  }
+
+  private maybeSweep(now: number): void {
+    if (++this.operations % SWEEP_EVERY !== 0) return;
+    for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
+    for (const key of [...this.leases.keys()]) if (this.live(key, now).size === 0) this.leases.delete(key);
+  }
+}

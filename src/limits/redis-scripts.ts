@@ -1,0 +1,69 @@
+/**
+ * The Lua scripts the Redis limiter runs: one per check, atomic on the server, so replicas sharing one Redis
+ * are exact. `now` comes from the Redis server's clock (one clock for every replica) unless the caller passes
+ * one (tests). All keys of one call must live on one node (no Redis Cluster slot spreading).
+ */
+
+/** The server's time in ms, or the caller's (ARGV[1]). */
+const NOW = `
+local now = tonumber(ARGV[1])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end`;
+
+/**
+ * GCRA over every KEYS[i] at once, all or nothing: the step in gcra.ts (same operations, same order, so the
+ * TypeScript decision computed from the reply matches). ARGV[2i], ARGV[2i+1]: limit and cost of KEYS[i].
+ * Replies 1/0 (allowed), now, then each key's stored tat as found ('' when none).
+ */
+export const GCRA_SCRIPT = `${NOW}
+local period = 60000
+local found, nexts = {}, {}
+local allowed = 1
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 * i])
+  local cost = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key))
+  found[i] = tat and string.format('%.3f', tat) or ''
+  local base = math.max(tat or now, now)
+  nexts[i] = base + cost * (period / limit)
+  if now < nexts[i] - period then allowed = 0 end
+end
+if allowed == 1 then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, string.format('%.3f', nexts[i]), 'PX', math.max(1, math.ceil(nexts[i] - now)))
+  end
+end
+local reply = { allowed, string.format('%.3f', now) }
+for i = 1, #KEYS do reply[#reply + 1] = found[i] end
+return reply`;
+
+/**
+ * Concurrency slots: KEYS[i] is a sorted set of lease ids scored by expiry. Expired leases are dropped, then a
+ * slot is taken in every set or in none. ARGV[2]: lease id, ARGV[3]: ttl ms, ARGV[3+i]: limit of KEYS[i].
+ * Replies 1/0 (allowed), then per key 1/0 (had room) and slots in use (after taking, when allowed).
+ */
+export const ACQUIRE_SCRIPT = `${NOW}
+local lease, ttl = ARGV[2], tonumber(ARGV[3])
+local held, mine, roomy = {}, {}, {}
+local allowed = 1
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  held[i] = redis.call('ZCARD', key)
+  mine[i] = redis.call('ZSCORE', key, lease) and 1 or 0
+  roomy[i] = (held[i] + 1 - mine[i] <= tonumber(ARGV[3 + i])) and 1 or 0
+  if roomy[i] == 0 then allowed = 0 end
+end
+local reply = { allowed }
+for i, key in ipairs(KEYS) do
+  if allowed == 1 then
+    redis.call('ZADD', key, now + ttl, lease)
+    held[i] = held[i] + 1 - mine[i]
+    local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    redis.call('PEXPIRE', key, math.max(1, math.ceil(tonumber(last[2]) - now)))
+  end
+  reply[#reply + 1] = roomy[i]
+  reply[#reply + 1] = held[i]
+end
+return reply`;

@@ -1,0 +1,58 @@
+/**
+ * The rate-limit store: one interface, a memory implementation (one node) and a Redis one (a cluster, exact
+ * across replicas). Both run the contract suite in `test/contract/rate-limiters.test.ts`.
+ */
+import type { RateDecision } from './gcra.js';
+
+export type { RateDecision } from './gcra.js';
+
+/** `key` names the limit, e.g. `key:<keyId>:rpm` or `tenant:<tenantId>:rpm`; the store adds its namespace. */
+export interface RateCheck {
+  readonly key: string;
+  /** Allowed per minute. */
+  readonly limit: number;
+  /** What this request uses of it: 1 for requests/min, the token estimate for tokens/min. */
+  readonly cost: number;
+}
+
+export interface RateOutcome {
+  /** Every check had room, and each was charged. When false none was charged. */
+  readonly allowed: boolean;
+  /** One per check, same order. */
+  readonly decisions: readonly RateDecision[];
+}
+
+export interface ConcurrencyCheck {
+  readonly key: string;
+  /** Requests allowed in flight at once. */
+  readonly limit: number;
+}
+
+export interface ConcurrencyDecision {
+  readonly allowed: boolean;
+  readonly limit: number;
+  /** Slots in use: after this acquisition when allowed, as found when refused. */
+  readonly active: number;
+}
+
+export interface ConcurrencyOutcome {
+  /** Every limit had a free slot and the lease holds one in each. When false it holds none. */
+  readonly allowed: boolean;
+  readonly decisions: readonly ConcurrencyDecision[];
+}
+
+export interface RateLimiter {
+  /** All or nothing: a request refused by one limit does not use up the others. */
+  check(checks: readonly RateCheck[]): Promise<RateOutcome>;
+  /**
+   * Takes a slot in every limit for `leaseId`, all or nothing. The slots expire after `ttlMs` even if never
+   * released, so a replica that crashed mid-request does not hold them for ever.
+   */
+  acquire(checks: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number): Promise<ConcurrencyOutcome>;
+  /** Gives back `leaseId`'s slots. Idempotent. */
+  release(keys: readonly string[], leaseId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wall-clock milliseconds (shared across replicas, unlike `performance.now()`); injectable for tests. */
+export type WallClock = () => number;
