@@ -3,6 +3,7 @@
  * It is transport-agnostic: parsed requests in, responses or chunk streams out. `api/` puts it on HTTP.
  *
  *   authenticate (master key, or a tenant's virtual key from the key cache) → model allowed for that key?
+ *   → rate limits: the key's and tenant's requests/min and concurrent requests (stages/rate-limit.ts)
  *   → resolve model/alias → fallback chain (model, conditional and general fallbacks)
  *   → attempt loop: balancer order, breaker, concurrency gate, retries with backoff and budget, deadline
  *     (streams: until the first chunk, the commit point) → degraded answer when every route failed
@@ -52,9 +53,11 @@ export function createApp(
   resilience: Resilience,
   metrics = new GatewayMetrics(),
   keys?: KeyDirectory,
+  limitRate?: (ctx: GatewayContext) => Promise<void>,
 ): GatewayApp {
-  function route(ctx: GatewayContext, model: string, operation: Operation): FallbackChain {
+  async function route(ctx: GatewayContext, model: string, operation: Operation): Promise<FallbackChain> {
     authorizeModel(ctx.caller, model);
+    await limitRate?.(ctx);
     const { routes } = current();
     const primary = resolveModel(routes, model);
     // Only a configured name becomes a metrics label: a caller's made-up names must not grow the series.
@@ -133,7 +136,7 @@ export function createApp(
     },
 
     async chatCompletions(ctx, request) {
-      const chain = route(ctx, request.model, 'chat');
+      const chain = await route(ctx, request.model, 'chat');
       try {
         return await answer(
           ctx,
@@ -152,8 +155,8 @@ export function createApp(
       }
     },
 
-    completions(ctx, request) {
-      const chain = route(ctx, request.model, 'completions');
+    async completions(ctx, request) {
+      const chain = await route(ctx, request.model, 'completions');
       return answer(
         ctx,
         chain,
@@ -170,7 +173,7 @@ export function createApp(
     },
 
     async embeddings(ctx, request) {
-      const chain = route(ctx, request.model, 'embeddings');
+      const chain = await route(ctx, request.model, 'embeddings');
       const result = await answer<EmbeddingResponse, never>(
         ctx,
         chain,

@@ -13,6 +13,10 @@ import { Resilience, type ResilienceOptions } from './reliability/resilience.js'
 import { observeResilience } from './observability/resilience-events.js';
 import type { EdgeRequest, EdgeResponse } from './api/edge.js';
 import type { KeyDirectory } from './stores/types.js';
+import type { RateLimiter } from './limits/types.js';
+import { openRateLimiter } from './limits/open.js';
+import { rateLimit } from './stages/rate-limit.js';
+import { log } from './observability/log.js';
 
 export interface Gateway {
   readonly app: GatewayApp;
@@ -37,6 +41,21 @@ export interface GatewayOptions {
   /** Tenants' virtual keys (the in-memory key cache over the store, see `stores/key-cache.ts`); without it only
    * the master key (or demo mode) authenticates. The caller opened it and closes it after the gateway. */
   keys?: KeyDirectory;
+  /** The rate-limit store; default: opened from the `limits` config and closed with the gateway. */
+  limiter?: RateLimiter;
+}
+
+// A down Redis fails every check: log it once per this interval, not per request.
+const LIMITER_LOG_INTERVAL_MS = 10_000;
+
+function limiterErrorLog(): (error: unknown) => void {
+  let lastAt = Number.NEGATIVE_INFINITY;
+  return (error) => {
+    const now = performance.now();
+    if (now - lastAt < LIMITER_LOG_INTERVAL_MS) return;
+    lastAt = now;
+    log.warn('rate-limit store failed', { error: error instanceof Error ? error.message : String(error) });
+  };
 }
 
 export function startGateway(config: SwitchyardConfig, options: GatewayOptions = {}): Gateway {
@@ -48,7 +67,10 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   const resilience = new Resilience(config, options.resilience);
   resilience.configure(config, runtime.routes);
   observeResilience(resilience, metrics);
-  const app = createApp(() => runtime, resilience, metrics, options.keys);
+  const onLimiterError = limiterErrorLog();
+  const limiter = options.limiter ?? openRateLimiter(config.limits, process.env, onLimiterError);
+  const limitRate = rateLimit(limiter, { failOpen: () => runtime.config.limits.fail_open, onStoreError: onLimiterError });
+  const app = createApp(() => runtime, resilience, metrics, options.keys, limitRate);
 
   const state = {
     app,
@@ -100,6 +122,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       const reason = new GatewayError('shutting_down', 'The gateway is shutting down.');
       for (const controller of inFlight) controller.abort(reason);
       resilience.close();
+      if (options.limiter === undefined) await limiter.close();
       await runtime.close();
     },
   };

@@ -2,6 +2,7 @@
 import type { GatewayContext } from '../core/context.js';
 import { anthropicErrorBody, openAIErrorBody, type GatewayError } from '../core/errors.js';
 import type { EdgeResponse } from './edge.js';
+import { rateLimitHeaders } from '../limits/headers.js';
 
 export type Dialect = 'openai' | 'anthropic';
 
@@ -14,6 +15,7 @@ export function gatewayHeaders(ctx: GatewayContext): Record<string, string> {
   if (ctx.endpoint !== 'models' && ctx.endpoint !== 'admin') headers['x-switchyard-cache'] = ctx.cache;
   if (ctx.costUsd !== undefined) headers['x-switchyard-cost-usd'] = ctx.costUsd.toFixed(8);
   if (ctx.degraded) headers['x-switchyard-degraded'] = 'true';
+  if (ctx.rateLimit !== undefined) Object.assign(headers, rateLimitHeaders(ctx.rateLimit));
   return headers;
 }
 

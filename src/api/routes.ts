@@ -113,6 +113,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     finished = true;
     clearTimeout(deadlineTimer);
     ctx.releaseAttempt?.();
+    ctx.releaseLimits?.();
     metrics.inFlight.dec();
     metrics.recordRequest(ctx, response.status, ctx.errorCode);
   };

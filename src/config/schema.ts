@@ -8,6 +8,7 @@ import {
   resilienceSchema,
   routingStrategySchema,
 } from './resilience-schema.js';
+import { limitsConfigSchema } from './limits-schema.js';
 import { storeSchema } from './store-schema.js';
 
 const positiveMs = z.number().int().positive();
@@ -159,6 +160,7 @@ export const configSchema = z
     aliases: z.record(modelName, aliasSchema).default({}),
     resilience: resilienceSchema.prefault({}),
     store: storeSchema.prefault({}),
+    limits: limitsConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const [name, model] of Object.entries(config.models)) {

@@ -1,5 +1,6 @@
 /** The one object that travels the whole request path. Stages read and fill it; the edge turns it into headers. */
 import type { Usage } from './openai-types.js';
+import type { RateDecision } from '../limits/gcra.js';
 import type { Price } from './pricing.js';
 import type { ApiKey, Tenant } from './tenancy.js';
 
@@ -35,6 +36,10 @@ export interface GatewayContext {
    * concurrency slot, breaker probe and in-flight count. Idempotent; a completed stream has settled already.
    */
   releaseAttempt?: () => void;
+  /** Gives back the request's concurrency slots (rate-limit stage); dispatch calls it when the response ends. */
+  releaseLimits?: () => void;
+  /** The tightest requests/min limit that applied: the `x-ratelimit-*-requests` headers. */
+  rateLimit?: RateDecision;
   /** Price of the deployment that served the request, when known: turns usage into `costUsd`. */
   price?: Price;
   /** Served by the configured degraded response because every route failed. */

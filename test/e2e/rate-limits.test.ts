@@ -1,0 +1,164 @@
+/**
+ * Rate limits on a running gateway: a key's requests/min lets N through, then 429 rate_limited with retry-after
+ * and OpenAI's x-ratelimit-*-requests headers, in the caller's dialect; the tenant's limit covers all its keys;
+ * concurrent_requests holds a slot until the response ends; the master key is not limited; a Redis that cannot
+ * be reached fails open or closed as configured, without holding the request.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { KeyCache } from '../../src/stores/key-cache.js';
+import { openMemoryStores } from '../../src/stores/memory/index.js';
+import type { Stores } from '../../src/stores/types.js';
+import type { SwitchyardConfigInput } from '../../src/config/schema.js';
+import { postJson, simConfig, startTestGateway, type RunningGateway } from '../helpers/server.js';
+import { recordingLog, TEST_PEPPER } from '../helpers/stores.js';
+
+const MASTER = 'master-key-for-tests';
+const chat = (extra: Record<string, unknown> = {}) => ({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, ...extra });
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+async function withGateway(config: SwitchyardConfigInput): Promise<{ stores: Stores; gw: RunningGateway; close(): Promise<void> }> {
+  const stores = openMemoryStores(TEST_PEPPER);
+  const cache = await KeyCache.start(stores, { log: recordingLog() });
+  const gw = await startTestGateway(config, { keys: cache });
+  return {
+    stores,
+    gw,
+    async close() {
+      await gw.close();
+      await cache.close();
+    },
+  };
+}
+
+describe('rate limits on the gateway', () => {
+  let env: Awaited<ReturnType<typeof withGateway>>;
+  before(async () => {
+    env = await withGateway(simConfig({ auth: { master_key: MASTER }, providers: { sim: { type: 'sim', ttft_ms: 0, itl_ms: 20 } } }));
+    await env.stores.tenants.create({ id: 'acme', name: 'Acme' });
+    await env.stores.tenants.create({ id: 'small', name: 'Small', limits: { requests_per_minute: 2 } });
+  });
+  after(() => env.close());
+
+  test('a key limited to N requests/min: N pass with x-ratelimit headers, the next is 429 in the OpenAI envelope', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'three', limits: { requests_per_minute: 3 } });
+    for (let i = 0; i < 3; i++) {
+      const response = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('x-ratelimit-limit-requests'), '3');
+      assert.equal(response.headers.get('x-ratelimit-remaining-requests'), String(2 - i));
+      assert.match(response.headers.get('x-ratelimit-reset-requests') ?? '', /^(\d+(\.\d+)?s|\d+m\d+(\.\d+)?s)$/);
+      await response.arrayBuffer();
+    }
+    const refused = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+    assert.equal(refused.status, 429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter >= 19 && retryAfter <= 20, `retry-after ${retryAfter}`);
+    assert.equal(refused.headers.get('x-ratelimit-limit-requests'), '3');
+    assert.equal(refused.headers.get('x-ratelimit-remaining-requests'), '0');
+    assert.match(refused.headers.get('x-ratelimit-reset-requests') ?? '', /^(59(\.\d+)?s|1m0s)$/);
+    const body = (await refused.json()) as { error: { type: string; code: string; message: string } };
+    assert.equal(body.error.type, 'rate_limit_error');
+    assert.equal(body.error.code, 'rate_limited');
+    assert.match(body.error.message, /3 per minute/);
+  });
+
+  test('/v1/messages answers 429 in the Anthropic envelope', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'one', limits: { requests_per_minute: 1 } });
+    const headers = { 'x-api-key': secret, 'anthropic-version': '2023-06-01' };
+    const request = { model: 'fast', max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] };
+    const ok = await postJson(`${env.gw.url}/v1/messages`, request, headers);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('x-ratelimit-remaining-requests'), '0');
+    await ok.arrayBuffer();
+    const refused = await postJson(`${env.gw.url}/v1/messages`, request, headers);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 59);
+    assert.equal(refused.headers.get('x-ratelimit-limit-requests'), '1');
+    const body = (await refused.json()) as { type: string; error: { type: string } };
+    assert.equal(body.type, 'error');
+    assert.equal(body.error.type, 'rate_limit_error');
+  });
+
+  test("the tenant's limit covers all its keys together", async () => {
+    const a = await env.stores.keys.create('small', { name: 'a' });
+    const b = await env.stores.keys.create('small', { name: 'b' });
+    const statuses = [];
+    for (const secret of [a.secret, b.secret, a.secret]) {
+      const response = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+      statuses.push(response.status);
+      if (response.status === 429) assert.match(((await response.json()) as { error: { message: string } }).error.message, /tenant/);
+      else await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+  });
+
+  test('concurrent_requests: a second request while a stream is open is refused; the slot is back once it ends', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'single', limits: { concurrent_requests: 1 } });
+    const streaming = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ stream: true, max_tokens: 20 }), bearer(secret));
+    assert.equal(streaming.status, 200);
+    const busy = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+    assert.equal(busy.status, 429);
+    assert.equal(busy.headers.get('retry-after'), '1');
+    assert.match(((await busy.json()) as { error: { message: string } }).error.message, /concurrent/);
+    await streaming.text();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      const next = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+      status = next.status;
+      await next.arrayBuffer();
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(status, 200);
+  });
+
+  test('a refused request gives its concurrency slot back', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'both', limits: { concurrent_requests: 1, requests_per_minute: 1 } });
+    const first = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+    assert.equal(first.status, 200);
+    await first.arrayBuffer();
+    for (let i = 0; i < 3; i++) {
+      const refused = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+      const body = (await refused.json()) as { error: { message: string } };
+      assert.equal(refused.status, 429);
+      assert.match(body.error.message, /per minute/, 'refused by the rate, not by a leaked slot');
+    }
+  });
+
+  test('the master key and unlimited keys get no x-ratelimit headers and are not limited', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'free' });
+    for (const credential of [MASTER, secret]) {
+      const response = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(credential));
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('x-ratelimit-limit-requests'), null);
+      await response.arrayBuffer();
+    }
+  });
+});
+
+describe('rate limits when Redis cannot be reached', () => {
+  for (const failOpen of [true, false]) {
+    test(`fail_open: ${failOpen} ${failOpen ? 'lets the request through' : 'refuses it with 503 limits_unavailable'}, quickly`, async () => {
+      const env = await withGateway(
+        simConfig({ auth: { master_key: MASTER }, limits: { store: 'redis', redis_url: 'redis://127.0.0.1:1', timeout_ms: 100, fail_open: failOpen } }),
+      );
+      try {
+        await env.stores.tenants.create({ id: 'acme', name: 'Acme' });
+        const { secret } = await env.stores.keys.create('acme', { name: 'limited', limits: { requests_per_minute: 1, concurrent_requests: 1 } });
+        const started = performance.now();
+        const response = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+        assert.ok(performance.now() - started < 1500, 'answered without waiting for Redis');
+        if (failOpen) {
+          assert.equal(response.status, 200);
+          await response.arrayBuffer();
+        } else {
+          assert.equal(response.status, 503);
+          assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'limits_unavailable');
+          assert.equal(response.headers.get('retry-after'), '1');
+        }
+      } finally {
+        await env.close();
+      }
+    });
+  }
+});
