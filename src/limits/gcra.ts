@@ -37,26 +37,17 @@ export function gcra(tat: number | undefined, now: number, limit: number, cost: 
   const base = Math.max(tat ?? now, now);
   const next = base + cost * interval;
   const allowAt = next - periodMs;
-  if (now < allowAt) {
-    return {
-      tat: base,
-      decision: {
-        allowed: false,
-        limit,
-        remaining: Math.max(0, Math.floor((now + periodMs - base) / interval + EPSILON)),
-        resetMs: Math.ceil(base - now),
-        retryAfterMs: Math.ceil(allowAt - now),
-      },
-    };
-  }
+  const allowed = now >= allowAt;
+  // Refused: nothing is charged, the stored tat stays.
+  const stored = allowed ? next : base;
   return {
-    tat: next,
+    tat: stored,
     decision: {
-      allowed: true,
+      allowed,
       limit,
-      remaining: Math.max(0, Math.floor((now + periodMs - next) / interval + EPSILON)),
-      resetMs: Math.ceil(next - now),
-      retryAfterMs: 0,
+      remaining: Math.max(0, Math.floor((now + periodMs - stored) / interval + EPSILON)),
+      resetMs: Math.ceil(stored - now),
+      retryAfterMs: allowed ? 0 : Math.ceil(allowAt - now),
     },
   };
 }
