@@ -51,3 +51,12 @@ export function gcra(tat: number | undefined, now: number, limit: number, cost: 
     },
   };
 }
+
+/**
+ * Corrects an earlier charge by `cost` (negative: give back) without refusing: reconciling a token reservation
+ * with the usage the provider reported. Returns the tat to store; undefined when the limit is full again.
+ */
+export function gcraAdjust(tat: number | undefined, now: number, limit: number, cost: number, periodMs = MINUTE_MS): number | undefined {
+  const next = Math.max(tat ?? now, now) + cost * (periodMs / limit);
+  return next > now ? next : undefined;
+}

@@ -1,5 +1,5 @@
 /** Rate and concurrency limits in this process's memory: exact for one node, nothing shared. */
-import { gcra, type GcraStep } from './gcra.js';
+import { gcra, gcraAdjust, type GcraStep } from './gcra.js';
 import type { ConcurrencyCheck, ConcurrencyOutcome, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
 
 // Expired records are swept every this many operations, so idle keys do not pile up.
@@ -20,6 +20,16 @@ export class MemoryRateLimiter implements RateLimiter {
     const allowed = steps.every((step) => step.decision.allowed);
     if (allowed) checks.forEach((check, index) => this.tats.set(check.key, steps[index]!.tat));
     return Promise.resolve({ allowed, decisions: steps.map((step) => step.decision) });
+  }
+
+  adjust(checks: readonly RateCheck[]): Promise<void> {
+    const now = this.now();
+    for (const check of checks) {
+      const tat = gcraAdjust(this.tats.get(check.key), now, check.limit, check.cost);
+      if (tat === undefined) this.tats.delete(check.key);
+      else this.tats.set(check.key, tat);
+    }
+    return Promise.resolve();
   }
 
   acquire(checks: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number): Promise<ConcurrencyOutcome> {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { gcra } from './gcra.js';
-import { ACQUIRE_SCRIPT, GCRA_SCRIPT } from './redis-scripts.js';
+import { ACQUIRE_SCRIPT, ADJUST_SCRIPT, GCRA_SCRIPT } from './redis-scripts.js';
 import type { ConcurrencyCheck, ConcurrencyOutcome, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
 
 export interface RedisLimiterOptions {
@@ -33,6 +33,7 @@ class Script {
 
 const gcraScript = new Script(GCRA_SCRIPT);
 const acquireScript = new Script(ACQUIRE_SCRIPT);
+const adjustScript = new Script(ADJUST_SCRIPT);
 
 export class RateLimiterUnavailable extends Error {
   override readonly name = 'RateLimiterUnavailable';
@@ -71,6 +72,12 @@ export class RedisRateLimiter implements RateLimiter {
     return { allowed: Number(reply[0]) === 1, decisions };
   }
 
+  async adjust(checks: readonly RateCheck[]): Promise<void> {
+    if (checks.length === 0) return;
+    const args = checks.flatMap((check) => [String(check.limit), String(check.cost)]);
+    await this.run(adjustScript, checks.map((check) => check.key), args, false);
+  }
+
   async acquire(checks: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number): Promise<ConcurrencyOutcome> {
     if (checks.length === 0) return { allowed: true, decisions: [] };
     const args = [leaseId, String(Math.ceil(ttlMs)), ...checks.map((check) => String(check.limit))];
@@ -100,7 +107,7 @@ export class RedisRateLimiter implements RateLimiter {
     }
   }
 
-  private async run(script: Script, keys: readonly string[], args: readonly string[]): Promise<Reply> {
+  private async run(script: Script, keys: readonly string[], args: readonly string[], expectArray = true): Promise<Reply> {
     const fullKeys = keys.map((key) => this.prefix + key);
     const argv = [this.now === undefined ? '' : String(this.now()), ...args];
     const call = async (): Promise<unknown> => {
@@ -112,6 +119,7 @@ export class RedisRateLimiter implements RateLimiter {
       }
     };
     const reply = await this.bounded(call());
+    if (!expectArray) return [];
     if (!Array.isArray(reply)) throw new RateLimiterUnavailable('Unexpected reply from the rate-limit script.');
     return reply as Reply;
   }

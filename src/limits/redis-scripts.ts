@@ -40,6 +40,24 @@ for i = 1, #KEYS do reply[#reply + 1] = found[i] end
 return reply`;
 
 /**
+ * Adds ARGV[2i+1] (cost, may be negative) to KEYS[i] (limit ARGV[2i]) without refusing: gcraAdjust in gcra.ts.
+ */
+export const ADJUST_SCRIPT = `${NOW}
+local period = 60000
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 * i])
+  local cost = tonumber(ARGV[2 * i + 1])
+  local tat = tonumber(redis.call('GET', key))
+  local nextTat = math.max(tat or now, now) + cost * (period / limit)
+  if nextTat > now then
+    redis.call('SET', key, string.format('%.3f', nextTat), 'PX', math.max(1, math.ceil(nextTat - now)))
+  else
+    redis.call('DEL', key)
+  end
+end
+return 1`;
+
+/**
  * Concurrency slots: KEYS[i] is a sorted set of lease ids scored by expiry. Expired leases are dropped, then a
  * slot is taken in every set or in none. ARGV[2]: lease id, ARGV[3]: ttl ms, ARGV[3+i]: limit of KEYS[i].
  * Replies 1/0 (allowed), then per key 1/0 (had room) and slots in use (after taking, when allowed).

@@ -44,6 +44,8 @@ export interface ConcurrencyOutcome {
 export interface RateLimiter {
   /** All or nothing: a request refused by one limit does not use up the others. */
   check(checks: readonly RateCheck[]): Promise<RateOutcome>;
+  /** Adds each check's cost (negative: gives it back) without refusing: reconciles a reservation. */
+  adjust(checks: readonly RateCheck[]): Promise<void>;
   /**
    * Takes a slot in every limit for `leaseId`, all or nothing. The slots expire after `ttlMs` even if never
    * released, so a replica that crashed mid-request does not hold them for ever.

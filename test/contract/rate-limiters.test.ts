@@ -85,6 +85,19 @@ function contract(open: () => Subject, close: () => Promise<void> = () => Promis
     assert.equal((await one(b, 1)).allowed, true);
   });
 
+  test('adjust gives back or adds to a charge without refusing (token reservations reconciled)', async () => {
+    const key = name('key:tokens:tpm');
+    assert.equal((await one(key, 1000, 600)).decisions[0]!.remaining, 400);
+    await subject.limiter.adjust([{ key, limit: 1000, cost: -500 }]);
+    assert.equal((await one(key, 1000, 600)).decisions[0]!.remaining, 300);
+    await subject.limiter.adjust([{ key, limit: 1000, cost: 1000 }]);
+    const refused = await one(key, 1000, 1);
+    assert.equal(refused.allowed, false);
+    assert.equal(refused.decisions[0]!.retryAfterMs, 42_060);
+    await subject.limiter.adjust([{ key, limit: 1000, cost: -5000 }]);
+    assert.equal((await one(key, 1000, 1)).decisions[0]!.remaining, 999, 'giving back more than was charged leaves the limit full');
+  });
+
   test('concurrency: slots up to the limit, refused beyond, free again on release (idempotent)', async () => {
     const key = name('key:c:concurrent');
     const acquire = (lease: string) => subject.limiter.acquire([{ key, limit: 2 }], lease, 60_000);
