@@ -3,7 +3,7 @@
  * It is transport-agnostic: parsed requests in, responses or chunk streams out. `api/` puts it on HTTP.
  *
  *   authenticate (master key, or a tenant's virtual key from the key cache) → model allowed for that key?
- *   → rate limits: the key's and tenant's requests/min and concurrent requests (stages/rate-limit.ts)
+ *   → rate limits: the key's and tenant's requests/min, tokens/min and concurrent requests (stages/rate-limit.ts)
  *   → resolve model/alias → fallback chain (model, conditional and general fallbacks)
  *   → attempt loop: balancer order, breaker, concurrency gate, retries with backoff and budget, deadline
  *     (streams: until the first chunk, the commit point) → degraded answer when every route failed
@@ -18,6 +18,8 @@ import type { Runtime } from './runtime.js';
 import { costOf } from './core/pricing.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorizeModel, mayUseModel } from './stages/model-access.js';
+import type { TokenEstimate } from './stages/rate-limit.js';
+import { chatTokens, completionTokens, embeddingTokens } from './limits/token-estimate.js';
 import type { KeyDirectory } from './stores/types.js';
 import { resolveModel, type Candidate } from './routing/resolve.js';
 import { FallbackChain } from './routing/fallback-chain.js';
@@ -53,11 +55,11 @@ export function createApp(
   resilience: Resilience,
   metrics = new GatewayMetrics(),
   keys?: KeyDirectory,
-  limitRate?: (ctx: GatewayContext) => Promise<void>,
+  limitRate?: (ctx: GatewayContext, tokens: TokenEstimate) => Promise<void>,
 ): GatewayApp {
-  async function route(ctx: GatewayContext, model: string, operation: Operation): Promise<FallbackChain> {
+  async function route(ctx: GatewayContext, model: string, operation: Operation, tokens: TokenEstimate): Promise<FallbackChain> {
     authorizeModel(ctx.caller, model);
-    await limitRate?.(ctx);
+    await limitRate?.(ctx, tokens);
     const { routes } = current();
     const primary = resolveModel(routes, model);
     // Only a configured name becomes a metrics label: a caller's made-up names must not grow the series.
@@ -136,7 +138,7 @@ export function createApp(
     },
 
     async chatCompletions(ctx, request) {
-      const chain = await route(ctx, request.model, 'chat');
+      const chain = await route(ctx, request.model, 'chat', () => chatTokens(request));
       try {
         return await answer(
           ctx,
@@ -156,7 +158,7 @@ export function createApp(
     },
 
     async completions(ctx, request) {
-      const chain = await route(ctx, request.model, 'completions');
+      const chain = await route(ctx, request.model, 'completions', () => completionTokens(request));
       return answer(
         ctx,
         chain,
@@ -173,7 +175,7 @@ export function createApp(
     },
 
     async embeddings(ctx, request) {
-      const chain = await route(ctx, request.model, 'embeddings');
+      const chain = await route(ctx, request.model, 'embeddings', () => embeddingTokens(request));
       const result = await answer<EmbeddingResponse, never>(
         ctx,
         chain,

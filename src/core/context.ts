@@ -1,6 +1,6 @@
 /** The one object that travels the whole request path. Stages read and fill it; the edge turns it into headers. */
 import type { Usage } from './openai-types.js';
-import type { RateDecision } from '../limits/gcra.js';
+import type { AppliedLimits } from '../limits/headers.js';
 import type { Price } from './pricing.js';
 import type { ApiKey, Tenant } from './tenancy.js';
 
@@ -36,10 +36,13 @@ export interface GatewayContext {
    * concurrency slot, breaker probe and in-flight count. Idempotent; a completed stream has settled already.
    */
   releaseAttempt?: () => void;
-  /** Gives back the request's concurrency slots (rate-limit stage); dispatch calls it when the response ends. */
+  /**
+   * Set by the rate-limit stage: gives back the request's concurrency slots and reconciles its token reservation
+   * with the usage. Dispatch calls it when the response ends. Idempotent.
+   */
   releaseLimits?: () => void;
-  /** The tightest requests/min limit that applied: the `x-ratelimit-*-requests` headers. */
-  rateLimit?: RateDecision;
+  /** The tightest rate limits that applied: the `x-ratelimit-*` headers. */
+  rateLimits?: AppliedLimits;
   /** Price of the deployment that served the request, when known: turns usage into `costUsd`. */
   price?: Price;
   /** Served by the configured degraded response because every route failed. */

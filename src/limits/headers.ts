@@ -1,4 +1,4 @@
-/** The `x-ratelimit-*-requests` headers, in OpenAI's format (`x-ratelimit-reset-requests: 6m0s`). */
+/** The `x-ratelimit-*` headers, in OpenAI's format (`x-ratelimit-reset-requests: 6m0s`). */
 import type { RateDecision } from './gcra.js';
 
 /** Go-style duration as OpenAI sends it: `20ms`, `1s`, `8.64s`, `6m0s`, `1h2m3s`. */
@@ -13,10 +13,21 @@ export function formatResetDuration(ms: number): string {
   return seconds;
 }
 
-export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
-  return {
-    'x-ratelimit-limit-requests': String(decision.limit),
-    'x-ratelimit-remaining-requests': String(decision.remaining),
-    'x-ratelimit-reset-requests': formatResetDuration(decision.resetMs),
-  };
+export interface AppliedLimits {
+  /** The tightest requests/min limit that applied. */
+  readonly requests?: RateDecision;
+  /** The tightest tokens/min limit that applied. */
+  readonly tokens?: RateDecision;
+}
+
+export function rateLimitHeaders(limits: AppliedLimits): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const kind of ['requests', 'tokens'] as const) {
+    const decision = limits[kind];
+    if (decision === undefined) continue;
+    headers[`x-ratelimit-limit-${kind}`] = String(decision.limit);
+    headers[`x-ratelimit-remaining-${kind}`] = String(decision.remaining);
+    headers[`x-ratelimit-reset-${kind}`] = formatResetDuration(decision.resetMs);
+  }
+  return headers;
 }

@@ -1,10 +1,11 @@
 /**
- * Requests/min and concurrent requests per virtual key and per tenant (DESIGN.md §6), checked once the caller
- * is known and its model allowed. Refusals are 429 rate_limited with `retry-after`; the tightest requests/min
- * limit also goes out as `x-ratelimit-*-requests` headers on every response (see `api/respond.ts`). Concurrency
- * slots are given back when the response ends (`ctx.releaseLimits`, called by dispatch). The master key and
- * open (demo) callers are not limited. When the store fails the request goes through (`fail_open`) or is
- * refused with 503 limits_unavailable.
+ * Requests/min, tokens/min and concurrent requests per virtual key and per tenant (DESIGN.md §6), checked once
+ * the caller is known and its model allowed. Refusals are 429 rate_limited with `retry-after`; the tightest
+ * requests/min and tokens/min limits also go out as `x-ratelimit-*` headers on every response (`api/respond.ts`).
+ * Tokens/min reserves an estimate (input + max output) and is reconciled with the reported usage when the
+ * response ends; concurrency slots are given back then too (`ctx.releaseLimits`, called by dispatch). The master
+ * key and open (demo) callers are not limited. When the store fails the request goes through (`fail_open`) or
+ * is refused with 503 limits_unavailable.
  */
 import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../core/context.js';
@@ -19,34 +20,43 @@ export interface RateLimitOptions {
   onStoreError?(error: unknown): void;
 }
 
+/** Estimates the request's tokens; only called when a tokens/min limit applies. */
+export type TokenEstimate = () => number;
+
 // Slots outlive a request only if its replica died; its deadline bounds it otherwise.
 const LEASE_MARGIN_MS = 5000;
 const DEFAULT_LEASE_MS = 600_000;
 
-function limitsOf(ctx: GatewayContext): { rates: RateCheck[]; slots: ConcurrencyCheck[] } {
-  const rates: RateCheck[] = [];
-  const slots: ConcurrencyCheck[] = [];
-  if (ctx.caller?.kind !== 'key') return { rates, slots };
+interface Applicable {
+  requests: RateCheck[];
+  tokens: RateCheck[];
+  slots: ConcurrencyCheck[];
+}
+
+function limitsOf(ctx: GatewayContext): Applicable {
+  const found: Applicable = { requests: [], tokens: [], slots: [] };
+  if (ctx.caller?.kind !== 'key') return found;
   const scopes: [scope: string, id: string, limits: Limits][] = [
     ['key', ctx.caller.key.id, ctx.caller.key.limits],
     ['tenant', ctx.caller.tenant.id, ctx.caller.tenant.limits],
   ];
   for (const [scope, id, limits] of scopes) {
-    if (limits.requests_per_minute !== undefined) rates.push({ key: `${scope}:${id}:rpm`, limit: limits.requests_per_minute, cost: 1 });
-    if (limits.concurrent_requests !== undefined) slots.push({ key: `${scope}:${id}:concurrent`, limit: limits.concurrent_requests });
+    const { requests_per_minute: rpm, tokens_per_minute: tpm, concurrent_requests: concurrent } = limits;
+    if (rpm !== undefined) found.requests.push({ key: `${scope}:${id}:rpm`, limit: rpm, cost: 1 });
+    if (tpm !== undefined) found.tokens.push({ key: `${scope}:${id}:tpm`, limit: tpm, cost: 0 });
+    if (concurrent !== undefined) found.slots.push({ key: `${scope}:${id}:concurrent`, limit: concurrent });
   }
-  return { rates, slots };
+  return found;
 }
 
 const scopeOf = (key: string) => (key.startsWith('tenant:') ? 'tenant' : 'API key');
 
 /** The refusing decision, else the one with the least left: what the headers report. */
-function tightest(decisions: readonly RateDecision[]): number {
-  let pick = 0;
-  decisions.forEach((decision, index) => {
-    const current = decisions[pick]!;
-    if (current.allowed && (!decision.allowed || decision.remaining < current.remaining)) pick = index;
-  });
+function tightest(decisions: readonly RateDecision[]): RateDecision | undefined {
+  let pick: RateDecision | undefined;
+  for (const decision of decisions) {
+    if (pick === undefined || (pick.allowed && (!decision.allowed || decision.remaining < pick.remaining))) pick = decision;
+  }
   return pick;
 }
 
@@ -54,58 +64,85 @@ function leaseTtlMs(ctx: GatewayContext): number {
   return Number.isFinite(ctx.deadlineAt) ? Math.max(1, ctx.deadlineAt - performance.now()) + LEASE_MARGIN_MS : DEFAULT_LEASE_MS;
 }
 
-export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx: GatewayContext) => Promise<void> {
-  async function acquireSlots(ctx: GatewayContext, slots: ConcurrencyCheck[]): Promise<void> {
+export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx: GatewayContext, tokens: TokenEstimate) => Promise<void> {
+  const reportError = (error: unknown) => options.onStoreError?.(error);
+
+  /** Takes the slots; returns what gives them back. */
+  async function acquireSlots(ctx: GatewayContext, slots: ConcurrencyCheck[]): Promise<() => void> {
     const leaseId = randomUUID();
     const outcome = await limiter.acquire(slots, leaseId, leaseTtlMs(ctx));
     if (!outcome.allowed) {
       const index = outcome.decisions.findIndex((decision) => !decision.allowed);
-      const limit = outcome.decisions[index]?.limit ?? 0;
       throw new GatewayError(
         'rate_limited',
-        `Too many concurrent requests for this ${scopeOf(slots[index]?.key ?? '')}: the limit is ${limit} at a time.`,
+        `Too many concurrent requests for this ${scopeOf(slots[index]?.key ?? '')}: the limit is ${outcome.decisions[index]?.limit ?? 0} at a time.`,
         { retryAfterSeconds: 1 },
       );
     }
     const keys = slots.map((slot) => slot.key);
-    let released = false;
-    ctx.releaseLimits = () => {
-      if (released) return;
-      released = true;
-      limiter.release(keys, leaseId).catch((error: unknown) => options.onStoreError?.(error));
-    };
+    return () => void limiter.release(keys, leaseId).catch(reportError);
   }
 
-  async function chargeRates(ctx: GatewayContext, rates: RateCheck[]): Promise<void> {
-    const outcome = await limiter.check(rates);
-    const index = tightest(outcome.decisions);
-    const decision = outcome.decisions[index]!;
-    ctx.rateLimit = decision;
+  /** Charges requests and tokens together, all or nothing; throws 429 naming the limit that refused. */
+  async function charge(ctx: GatewayContext, requests: RateCheck[], tokens: RateCheck[]): Promise<void> {
+    const checks = [...requests, ...tokens];
+    const outcome = await limiter.check(checks);
+    const requestDecisions = outcome.decisions.slice(0, requests.length);
+    const tokenDecisions = outcome.decisions.slice(requests.length);
+    ctx.rateLimits = { requests: tightest(requestDecisions), tokens: tightest(tokenDecisions) };
     if (outcome.allowed) return;
-    ctx.releaseLimits?.();
+    const index = outcome.decisions.findIndex((decision) => !decision.allowed);
+    const decision = outcome.decisions[index]!;
+    const what = index < requests.length ? 'requests' : 'tokens';
     const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
     throw new GatewayError(
       'rate_limited',
-      `Rate limit reached for requests on this ${scopeOf(rates[index]!.key)}: ${decision.limit} per minute. Try again in ${seconds}s.`,
+      `Rate limit reached for ${what} on this ${scopeOf(checks[index]!.key)}: ${decision.limit} per minute. Try again in ${seconds}s.`,
       { retryAfterSeconds: decision.retryAfterMs / 1000 },
     );
   }
 
-  return async function admit(ctx) {
-    const { rates, slots } = limitsOf(ctx);
-    if (rates.length === 0 && slots.length === 0) return;
+  /** At the end: the reservation becomes the reported usage; a request that failed without any gives it all back. */
+  function reconcile(ctx: GatewayContext, tokens: RateCheck[], reserved: number): void {
+    const used = ctx.usage?.total_tokens;
+    const delta = used !== undefined ? used - reserved : ctx.errorCode !== undefined ? -reserved : 0;
+    if (delta === 0) return;
+    limiter.adjust(tokens.map((check) => ({ ...check, cost: delta }))).catch(reportError);
+  }
+
+  return async function admit(ctx, estimate) {
+    const { requests, tokens, slots } = limitsOf(ctx);
+    if (requests.length === 0 && tokens.length === 0 && slots.length === 0) return;
+    const reserved = tokens.length > 0 ? estimate() : 0;
+    const reservation = tokens.map((check) => ({ ...check, cost: reserved }));
+    const tooLarge = reservation.find((check) => check.cost > check.limit);
+    if (tooLarge !== undefined) {
+      // Waiting would not help: say so instead of sending a retry-after.
+      throw new GatewayError(
+        'rate_limited',
+        `Request too large for this ${scopeOf(tooLarge.key)}'s tokens per minute: it needs about ${reserved} tokens (input + max output), the limit is ${tooLarge.limit}.`,
+      );
+    }
+    let releaseSlots: (() => void) | undefined;
     try {
-      if (slots.length > 0) await acquireSlots(ctx, slots);
-      if (rates.length > 0) await chargeRates(ctx, rates);
+      if (slots.length > 0) releaseSlots = await acquireSlots(ctx, slots);
+      if (requests.length > 0 || tokens.length > 0) await charge(ctx, requests, reservation);
     } catch (error) {
+      releaseSlots?.();
       if (error instanceof GatewayError) throw error;
-      options.onStoreError?.(error);
+      reportError(error);
       if (options.failOpen()) return;
-      ctx.releaseLimits?.();
       throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now; try again shortly.', {
         retryAfterSeconds: 1,
         cause: error,
       });
     }
+    let done = false;
+    ctx.releaseLimits = () => {
+      if (done) return;
+      done = true;
+      releaseSlots?.();
+      if (reservation.length > 0) reconcile(ctx, reservation, reserved);
+    };
   };
 }

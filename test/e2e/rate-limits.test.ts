@@ -1,5 +1,5 @@
 /**
- * Rate limits on a running gateway: a key's requests/min lets N through, then 429 rate_limited with retry-after
+ * Rate limits on a running gateway: tokens/min reserved and reconciled; a key's requests/min lets N through, then 429 rate_limited with retry-after
  * and OpenAI's x-ratelimit-*-requests headers, in the caller's dialect; the tenant's limit covers all its keys;
  * concurrent_requests holds a slot until the response ends; the master key is not limited; a Redis that cannot
  * be reached fails open or closed as configured, without holding the request.
@@ -123,6 +123,36 @@ describe('rate limits on the gateway', () => {
       assert.equal(refused.status, 429);
       assert.match(body.error.message, /per minute/, 'refused by the rate, not by a leaked slot');
     }
+  });
+
+  test('tokens/min: the estimate is reserved, then reconciled with the reported usage', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'tokens', limits: { tokens_per_minute: 1000 } });
+    const estimate = Math.ceil(JSON.stringify(chat().messages).length / 4) + 50;
+    const started = performance.now();
+    const first = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ max_tokens: 50 }), bearer(secret));
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('x-ratelimit-limit-tokens'), '1000');
+    assert.equal(first.headers.get('x-ratelimit-remaining-tokens'), String(1000 - estimate));
+    assert.equal(first.headers.get('x-ratelimit-limit-requests'), null);
+    const used = ((await first.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
+    const second = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ max_tokens: 50 }), bearer(secret));
+    await second.arrayBuffer();
+    // Between the two, the first reservation became its real usage; the limit also refilled 1 token per 60 ms.
+    const refilled = Math.ceil((performance.now() - started) / 60);
+    const remaining = Number(second.headers.get('x-ratelimit-remaining-tokens'));
+    const expected = 1000 - used - estimate;
+    assert.ok(remaining >= expected && remaining <= expected + refilled, `remaining ${remaining}, expected ${expected} + up to ${refilled}`);
+  });
+
+  test('tokens/min: a request larger than the whole limit is refused without a retry-after', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'tiny', limits: { tokens_per_minute: 100 } });
+    const refused = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ max_tokens: 500 }), bearer(secret));
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), null);
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /too large.*limit is 100/);
+    const fits = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ max_tokens: 10 }), bearer(secret));
+    assert.equal(fits.status, 200, 'the refusal reserved nothing');
+    await fits.arrayBuffer();
   });
 
   test('the master key and unlimited keys get no x-ratelimit headers and are not limited', async () => {

@@ -59,11 +59,17 @@ describe('x-ratelimit headers', () => {
     assert.equal(formatResetDuration(3_723_000), '1h2m3s');
   });
 
-  test('limit, remaining and reset of one decision', () => {
-    assert.deepEqual(rateLimitHeaders({ allowed: true, limit: 60, remaining: 59, resetMs: 1000, retryAfterMs: 0 }), {
+  test('limit, remaining and reset of each kind that applied', () => {
+    assert.deepEqual(rateLimitHeaders({ requests: { allowed: true, limit: 60, remaining: 59, resetMs: 1000, retryAfterMs: 0 } }), {
       'x-ratelimit-limit-requests': '60',
       'x-ratelimit-remaining-requests': '59',
       'x-ratelimit-reset-requests': '1s',
+    });
+    const tokens = rateLimitHeaders({ tokens: { allowed: true, limit: 150_000, remaining: 149_984, resetMs: 6.4, retryAfterMs: 0 } });
+    assert.deepEqual(tokens, {
+      'x-ratelimit-limit-tokens': '150000',
+      'x-ratelimit-remaining-tokens': '149984',
+      'x-ratelimit-reset-tokens': '7ms',
     });
   });
 });

@@ -1,0 +1,16 @@
+/**
+ * What a request reserves against tokens/min before the call: its input, at ~4 characters a token (English and
+ * JSON), plus the most output it asked for. Deliberately rough and cheap: the reservation is reconciled with the
+ * provider's reported usage when the response ends.
+ */
+import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../core/openai-schema.js';
+
+const CHARS_PER_TOKEN = 4;
+
+function estimate(input: unknown, maxOutput: number | null | undefined): number {
+  return Math.max(1, Math.ceil(JSON.stringify(input).length / CHARS_PER_TOKEN) + (maxOutput ?? 0));
+}
+
+export const chatTokens = (request: ChatRequest) => estimate(request.messages, request.max_completion_tokens ?? request.max_tokens);
+export const completionTokens = (request: CompletionRequest) => estimate(request.prompt, request.max_tokens);
+export const embeddingTokens = (request: EmbeddingRequest) => estimate(request.input, 0);
