@@ -59,12 +59,14 @@ export function createApp(
 ): GatewayApp {
   async function route(ctx: GatewayContext, model: string, operation: Operation, tokens: TokenEstimate): Promise<FallbackChain> {
     authorizeModel(ctx.caller, model);
-    await limitRate?.(ctx, tokens);
     const { routes } = current();
     const primary = resolveModel(routes, model);
     // Only a configured name becomes a metrics label: a caller's made-up names must not grow the series.
     ctx.requestedModel = model;
-    return new FallbackChain(routes, primary, operation, resilience.random);
+    const chain = new FallbackChain(routes, primary, operation, resilience.random);
+    // Limits are charged last, so a request refused for a bad model name costs the caller nothing.
+    await limitRate?.(ctx, tokens);
+    return chain;
   }
 
   function served(ctx: GatewayContext, candidate: Candidate): void {
