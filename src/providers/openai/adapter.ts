@@ -47,7 +47,8 @@ function dropEngineNulls(target: object | null | undefined, keys: readonly strin
   const record = target as Body;
   for (const key of keys) {
     const value = record[key];
-    if (value === null || (Array.isArray(value) && value.length === 0 && key === 'tool_calls')) delete record[key];
+    // Undefined, not `delete`: JSON.stringify drops it either way, and the object keeps its fast shape.
+    if (value === null || (Array.isArray(value) && value.length === 0 && key === 'tool_calls')) record[key] = undefined;
   }
 }
 
