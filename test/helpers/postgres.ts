@@ -3,10 +3,9 @@
  * test file works in its own schema (`sy_test_<pid>_<random>`), dropped afterwards, so parallel files and reruns
  * never collide. With CI=true an unreachable server fails the run; locally the suites skip, loudly.
  */
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, test } from 'node:test';
 import pg from 'pg';
+import { describeWithService } from './service-suite.js';
 
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -27,17 +26,7 @@ const unreachable = await probe();
 
 /** `describe`, when PostgreSQL is there; a failing test under CI=true; a loud skip otherwise. */
 export function describePostgres(name: string, body: () => void): void {
-  if (unreachable === undefined) {
-    describe(name, body);
-    return;
-  }
-  const why = `PostgreSQL is unreachable at ${POSTGRES_URL}: ${unreachable}`;
-  if (process.env.CI === 'true') {
-    test(`${name} (needs PostgreSQL)`, () => assert.fail(`CI=true and ${why}`));
-    return;
-  }
-  process.stderr.write(`\n!!! SKIPPING "${name}": ${why}. Start PostgreSQL or set TEST_DATABASE_URL; CI fails here.\n\n`);
-  describe(name, { skip: why }, body);
+  describeWithService({ name: 'PostgreSQL', url: POSTGRES_URL, unreachable, hint: 'Start PostgreSQL or set TEST_DATABASE_URL' }, name, body);
 }
 
 export interface TestSchema {

@@ -3,10 +3,9 @@
  * deleted afterwards, so parallel files and reruns never collide. With CI=true an unreachable server fails the
  * run; locally the suites skip, loudly.
  */
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { describeWithService } from './service-suite.js';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -28,17 +27,7 @@ const unreachable = await probe();
 
 /** `describe`, when Redis is there; a failing test under CI=true; a loud skip otherwise. */
 export function describeRedis(name: string, body: () => void): void {
-  if (unreachable === undefined) {
-    describe(name, body);
-    return;
-  }
-  const why = `Redis is unreachable at ${REDIS_URL}: ${unreachable}`;
-  if (process.env.CI === 'true') {
-    test(`${name} (needs Redis)`, () => assert.fail(`CI=true and ${why}`));
-    return;
-  }
-  process.stderr.write(`\n!!! SKIPPING "${name}": ${why}. Start Redis or set TEST_REDIS_URL; CI fails here.\n\n`);
-  describe(name, { skip: why }, body);
+  describeWithService({ name: 'Redis', url: REDIS_URL, unreachable, hint: 'Start Redis or set TEST_REDIS_URL' }, name, body);
 }
 
 /** A key prefix of this run's own, and a way to delete everything under it. */
