@@ -1,6 +1,7 @@
 /**
  * Monthly cost of self-hosting against paying an API per token, and the volume where they cross.
  */
+import { hostedPriceLists } from '../core/prices/index.js';
 import { hoursPerMonth } from './demand.js';
 
 export interface ApiPrice {
@@ -12,12 +13,16 @@ export interface ApiPrice {
   source: string;
 }
 
-/** List prices at the time of writing (standard tier, no caching or batch discount); override with your own. */
+/**
+ * Hosted chat models' list prices (standard tier, no caching or batch discount), from the same lists the gateway
+ * charges requests with (src/core/prices/); override with your own.
+ */
 export const apiPrices: ReadonlyMap<string, ApiPrice> = new Map(
-  [
-    { id: 'gpt-4o-mini', inputPer1M: 0.15, outputPer1M: 0.6, source: 'https://openai.com/api/pricing' },
-    { id: 'gpt-4o', inputPer1M: 2.5, outputPer1M: 10, source: 'https://openai.com/api/pricing' },
-  ].map((p) => [p.id, p]),
+  hostedPriceLists.flatMap(({ source, prices }) =>
+    Object.entries(prices)
+      .filter(([, price]) => price.output > 0)
+      .map(([id, price]): [string, ApiPrice] => [id, { id, inputPer1M: price.input, outputPer1M: price.output, source }]),
+  ),
 );
 
 export function monthlyApiCost(price: ApiPrice, inputTokens: number, outputTokens: number): number {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { costOf, lookupPrice } from '../../src/core/pricing.js';
-import { anthropicPrices } from '../../src/providers/anthropic/prices.js';
-import { openAIPrices } from '../../src/providers/openai/prices.js';
+import { anthropicPrices } from '../../src/core/prices/anthropic.js';
+import { openAIPrices } from '../../src/core/prices/openai.js';
 
 test('cost splits input into uncached, cache reads and cache writes, each at its own price', () => {
   const price = { input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15, perRequest: 0.001 };

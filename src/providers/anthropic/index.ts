@@ -8,7 +8,7 @@ import { toAnthropicRequest } from './request.js';
 import { fromAnthropicResponse } from './response.js';
 import { readAnthropicStream } from './stream.js';
 import { lookupPrice } from '../../core/pricing.js';
-import { anthropicPrices } from './prices.js';
+import { anthropicPrices } from '../../core/prices/anthropic.js';
 import type { AnthropicRequest } from './wire.js';
 
 export interface AnthropicProviderOptions {

@@ -4,7 +4,7 @@ import type { ChatRequest, EmbeddingRequest } from '../../core/openai-schema.js'
 import type { ChatChunk, ChatResponse, EmbeddingResponse } from '../../core/openai-types.js';
 import { UpstreamHttp, type UpstreamHttpOptions, type UpstreamResponse } from '../../core/upstream-http.js';
 import { lookupPrice } from '../../core/pricing.js';
-import { geminiPrices } from './prices.js';
+import { geminiPrices } from '../../core/prices/gemini.js';
 import { embeddingTexts, toEmbeddingResponse, toGeminiEmbedBatches, vectorsOf } from './embeddings.js';
 import { readGeminiFailure } from './errors.js';
 import { toGeminiRequest } from './request.js';

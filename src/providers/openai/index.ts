@@ -3,7 +3,7 @@ import type { ProviderAdapter } from '../../core/provider.js';
 import { UpstreamHttp, type UpstreamHttpOptions } from '../../core/upstream-http.js';
 import { createOpenAIWireAdapter, type OpenAIOperation } from './adapter.js';
 import { engineQuirks, type EngineName } from './engines.js';
-import { openAIPrices } from './prices.js';
+import { openAIPrices } from '../../core/prices/openai.js';
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 

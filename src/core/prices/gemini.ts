@@ -2,7 +2,7 @@
  * Gemini API list prices, USD per 1M tokens (https://ai.google.dev/gemini-api/docs/pricing, paid tier, prompts
  * up to 200k tokens, as of 2025-11). Defaults only: override per deployment with `price:` in config.
  */
-import type { Price } from '../../core/pricing.js';
+import type { Price } from '../pricing.js';
 
 export const geminiPrices: Record<string, Price> = {
   'gemini-2.5-pro': { input: 1.25, cachedInput: 0.31, output: 10 },

@@ -2,7 +2,7 @@
  * OpenAI list prices, USD per 1M tokens (https://openai.com/api/pricing/, standard tier, as of 2025-11).
  * Defaults only: override per deployment with `price:` in config when your contract differs.
  */
-import type { Price } from '../../core/pricing.js';
+import type { Price } from '../pricing.js';
 
 export const openAIPrices: Record<string, Price> = {
   'gpt-5': { input: 1.25, cachedInput: 0.125, output: 10 },

@@ -2,7 +2,7 @@
  * Anthropic list prices, USD per 1M tokens (https://www.anthropic.com/pricing#api, as of 2025-11): cache reads
  * at 10% of input, 5-minute cache writes at 125%. Defaults only: override per deployment with `price:`.
  */
-import type { Price } from '../../core/pricing.js';
+import type { Price } from '../pricing.js';
 
 const tier = (input: number, output: number): Price => ({ input, output, cachedInput: input * 0.1, cacheWrite: input * 1.25 });
 
