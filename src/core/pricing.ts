@@ -1,6 +1,6 @@
 /**
  * Prices and the cost of one request. Prices are USD per million tokens (and per request), as providers publish
- * them. Each adapter knows its provider's list; config overrides it per deployment.
+ * them. Hosted lists live in core/prices/ (adapters expose them as `priceOf`); config overrides per deployment.
  */
 import type { Usage } from './openai-types.js';
 
