@@ -3,7 +3,7 @@
  * migration in `./migrations` (see docs/stores.md); the app applies those migrations, never this file directly.
  * Tables are unqualified: the connection's `search_path` picks the schema, so tests run in their own.
  */
-import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Budget, KeyScopes, Limits, Metadata } from '../../core/tenancy.js';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -48,3 +48,37 @@ export const storeMeta = pgTable('store_meta', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * One row per answered request (observability/request-log/): written in batches off the request path, read by
+ * the admin API newest first (ids sort by time), pruned by `request_log.retention_days`. No foreign key to
+ * tenants: the log outlives them, and master-key and demo requests have no tenant.
+ */
+export const requestLog = pgTable(
+  'request_log',
+  {
+    id: text('id').primaryKey(),
+    requestId: text('request_id').notNull(),
+    time: instant('time').notNull(),
+    tenantId: text('tenant_id'),
+    keyId: text('key_id'),
+    endpoint: text('endpoint').notNull(),
+    requestedModel: text('requested_model'),
+    model: text('model'),
+    provider: text('provider'),
+    status: integer('status').notNull(),
+    errorCode: text('error_code'),
+    attempts: integer('attempts').notNull(),
+    latencyMs: doublePrecision('latency_ms').notNull(),
+    ttftMs: doublePrecision('ttft_ms'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    costUsd: doublePrecision('cost_usd'),
+    cache: text('cache').notNull(),
+    degraded: boolean('degraded').notNull().default(false),
+    trimmedMessages: integer('trimmed_messages'),
+    requestBody: text('request_body'),
+    responseBody: text('response_body'),
+  },
+  (table) => [index('request_log_tenant_id_idx').on(table.tenantId, table.id), index('request_log_time_idx').on(table.time)],
+);
