@@ -26,6 +26,7 @@ export const errorCatalogue = {
   upstream_unavailable: { status: 503, type: 'upstream_error' },
   shutting_down: { status: 503, type: 'server_error' },
   limits_unavailable: { status: 503, type: 'server_error' },
+  store_unavailable: { status: 503, type: 'server_error' },
   overloaded: { status: 503, type: 'server_error' },
   upstream_timeout: { status: 504, type: 'timeout_error' },
   client_closed: { status: 499, type: 'client_error' },
