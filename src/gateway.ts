@@ -16,7 +16,7 @@ import type { KeyDirectory } from './stores/types.js';
 import type { RateLimiter } from './limits/types.js';
 import { openRateLimiter } from './limits/open.js';
 import { rateLimit } from './stages/rate-limit.js';
-import { log } from './observability/log.js';
+import { observeAvailability } from './observability/dependency-events.js';
 
 export interface Gateway {
   readonly app: GatewayApp;
@@ -45,19 +45,6 @@ export interface GatewayOptions {
   limiter?: RateLimiter;
 }
 
-// A down Redis fails every check: log it once per this interval, not per request.
-const LIMITER_LOG_INTERVAL_MS = 10_000;
-
-function limiterErrorLog(): (error: unknown) => void {
-  let lastAt = Number.NEGATIVE_INFINITY;
-  return (error) => {
-    const now = performance.now();
-    if (now - lastAt < LIMITER_LOG_INTERVAL_MS) return;
-    lastAt = now;
-    log.warn('rate-limit store failed', { error: error instanceof Error ? error.message : String(error) });
-  };
-}
-
 export function startGateway(config: SwitchyardConfig, options: GatewayOptions = {}): Gateway {
   let runtime: Runtime = buildRuntime(config);
   let draining = false;
@@ -67,9 +54,12 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   const resilience = new Resilience(config, options.resilience);
   resilience.configure(config, runtime.routes);
   observeResilience(resilience, metrics);
-  const onLimiterError = limiterErrorLog();
-  const limiter = options.limiter ?? openRateLimiter(config.limits, process.env, onLimiterError);
-  const limitRate = rateLimit(limiter, { failOpen: () => runtime.config.limits.fail_open, onStoreError: onLimiterError });
+  const limiter = options.limiter ?? openRateLimiter(config.limits, process.env);
+  const stopObservingLimiter = limiter.availability ? observeAvailability(limiter.availability, 'redis_rate_limits', metrics) : undefined;
+  const limitRate = rateLimit(limiter, {
+    failOpen: () => runtime.config.limits.fail_open,
+    onStoreError: (_error, outcome) => metrics.countLimitStoreFailure(outcome),
+  });
   const app = createApp(() => runtime, resilience, metrics, options.keys, limitRate);
 
   const state = {
@@ -122,6 +112,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       const reason = new GatewayError('shutting_down', 'The gateway is shutting down.');
       for (const controller of inFlight) controller.abort(reason);
       resilience.close();
+      stopObservingLimiter?.();
       if (options.limiter === undefined) await limiter.close();
       await runtime.close();
     },

@@ -11,6 +11,8 @@ export type Metadata = z.infer<typeof metadataSchema>;
 /** What a key may call. No `models` list: every model and alias. A trailing `*` matches a prefix (`gpt-4o*`). */
 export const keyScopesSchema = z.strictObject({
   models: z.array(z.string().min(1).max(256)).max(1000).optional(),
+  /** A tenant admin key: may use `/admin` for its own tenant (its keys and their budgets), see docs/tenancy.md. */
+  admin: z.boolean().optional(),
 });
 export type KeyScopes = z.infer<typeof keyScopesSchema>;
 
@@ -19,6 +21,8 @@ export const limitsSchema = z.strictObject({
   requests_per_minute: z.number().int().positive().optional(),
   tokens_per_minute: z.number().int().positive().optional(),
   concurrent_requests: z.number().int().positive().optional(),
+  /** When the limit store (Redis) is down: let requests through (true) or refuse them (false); default `limits.fail_open`. */
+  fail_open: z.boolean().optional(),
 });
 export type Limits = z.infer<typeof limitsSchema>;
 

@@ -4,15 +4,11 @@ import { MemoryRateLimiter } from './memory-limiter.js';
 import { RedisRateLimiter } from './redis-limiter.js';
 import type { RateLimiter } from './types.js';
 
-export function openRateLimiter(
-  config: LimitsConfig,
-  env: NodeJS.ProcessEnv,
-  onError: (error: Error) => void,
-): RateLimiter {
+export function openRateLimiter(config: LimitsConfig, env: NodeJS.ProcessEnv): RateLimiter {
   if (config.store === 'memory') return new MemoryRateLimiter();
   const url = config.redis_url ?? env.REDIS_URL;
   if (url === undefined || url === '') {
     throw new Error('limits.store is "redis" but neither limits.redis_url nor REDIS_URL is set.');
   }
-  return new RedisRateLimiter({ url, prefix: config.redis_prefix, timeoutMs: config.timeout_ms, onError });
+  return new RedisRateLimiter({ url, prefix: config.redis_prefix, timeoutMs: config.timeout_ms });
 }

@@ -2,10 +2,14 @@
  * Rate and concurrency limits in Redis, shared by every replica: one Lua script per check (EVALSHA, EVAL when
  * the server does not have it cached yet, e.g. after a restart). Keys are `<prefix><scope>:<id>:<kind>`, the
  * prefix `sy:rl:` unless configured. Every call gives up after `timeoutMs`: a slow or unreachable Redis makes
- * the check fail (the stage then fails open or closed), it never holds the request.
+ * the check fail (the stage then fails open or closed), it never holds the request. While disconnected a call
+ * fails at once (no offline queue); the client reconnects with backoff, and a connection that stops answering
+ * (a partition: no reset, just silence) is dropped and reopened after `timeoutMs` of unanswered calls.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { Availability } from '../core/availability.js';
+import { closeRedis, connectRedis } from '../stores/redis/connect.js';
 import { gcra } from './gcra.js';
 import { ACQUIRE_SCRIPT, ADJUST_SCRIPT, GCRA_SCRIPT } from './redis-scripts.js';
 import type { ConcurrencyCheck, ConcurrencyOutcome, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
@@ -18,8 +22,8 @@ export interface RedisLimiterOptions {
   timeoutMs?: number;
   /** Tests: the caller's clock instead of the Redis server's. */
   now?: WallClock;
-  /** Connection errors (ioredis reconnects on its own). */
-  onError?: (error: Error) => void;
+  /** Reports when Redis stops and starts answering (created here when not given). */
+  availability?: Availability;
 }
 
 type Reply = (string | number)[];
@@ -40,24 +44,28 @@ export class RateLimiterUnavailable extends Error {
 }
 
 export class RedisRateLimiter implements RateLimiter {
+  readonly availability: Availability;
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly now: WallClock | undefined;
+  /** When the connection last answered (monotonic ms). */
+  private answeredAt = performance.now();
 
   constructor(options: RedisLimiterOptions) {
     this.prefix = options.prefix ?? 'sy:rl:';
     this.timeoutMs = options.timeoutMs ?? 250;
     this.now = options.now;
-    this.redis = new Redis(options.url, {
-      connectTimeout: Math.max(1000, this.timeoutMs * 4),
-      commandTimeout: this.timeoutMs,
-      maxRetriesPerRequest: 1,
-      // Reconnect quickly after an outage; checks in the meantime fail after timeoutMs.
-      retryStrategy: (times) => Math.min(times * 100, 2000),
+    const connection = connectRedis({
+      url: options.url,
+      commandTimeoutMs: this.timeoutMs,
+      availability: options.availability ?? new Availability('redis (rate limits)'),
     });
-    const onError = options.onError ?? (() => undefined);
-    this.redis.on('error', onError);
+    this.redis = connection.redis;
+    this.availability = connection.availability;
+    this.redis.on('ready', () => {
+      this.answeredAt = performance.now();
+    });
   }
 
   async check(checks: readonly RateCheck[]): Promise<RateOutcome> {
@@ -94,17 +102,16 @@ export class RedisRateLimiter implements RateLimiter {
 
   async release(keys: readonly string[], leaseId: string): Promise<void> {
     if (keys.length === 0) return;
-    const pipeline = this.redis.multi();
-    for (const key of keys) pipeline.zrem(this.prefix + key, leaseId);
-    await this.bounded(pipeline.exec());
+    const pipeline = () => {
+      const multi = this.redis.multi();
+      for (const key of keys) multi.zrem(this.prefix + key, leaseId);
+      return multi;
+    };
+    await this.bounded(() => pipeline().exec());
   }
 
   async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    await closeRedis(this.redis);
   }
 
   private async run(script: Script, keys: readonly string[], args: readonly string[], expectArray = true): Promise<Reply> {
@@ -118,18 +125,70 @@ export class RedisRateLimiter implements RateLimiter {
         return this.redis.eval(script.source, fullKeys.length, ...fullKeys, ...argv);
       }
     };
-    const reply = await this.bounded(call());
+    const reply = await this.bounded(call);
     if (!expectArray) return [];
     if (!Array.isArray(reply)) throw new RateLimiterUnavailable('Unexpected reply from the rate-limit script.');
     return reply as Reply;
   }
 
-  /** Rejects after timeoutMs whatever the client does (queued while reconnecting, slow server). */
-  private bounded<T>(work: Promise<T>): Promise<T> {
+  /**
+   * Runs `work` once the connection is ready and rejects after timeoutMs whatever the client does (connecting,
+   * slow server); reports the outcome to `availability`. Script errors (a bug, not an outage) count as answers.
+   * Nothing is queued: a call that could not be sent in time is never sent late.
+   */
+  private async bounded<T>(work: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RateLimiterUnavailable(`Redis did not answer within ${this.timeoutMs} ms.`)), this.timeoutMs);
     });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    try {
+      const result = await Promise.race([this.whenReady(timeout).then(work), timeout]);
+      this.answered();
+      return result;
+    } catch (error) {
+      if (isServerReply(error)) this.answered();
+      else this.unanswered(error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
+
+  /**
+   * Ready now, or (while Redis counts as up: the first connection, a fresh reconnect) as soon as it is, within the
+   * call's time. During a known outage a call fails at once instead of waiting out its timeout.
+   */
+  private async whenReady(timeout: Promise<never>): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    if (!this.availability.up) throw new RateLimiterUnavailable(`Redis is unreachable (connection ${this.redis.status}).`);
+    let onReady: (() => void) | undefined;
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+      this.redis.once('ready', resolve);
+    });
+    try {
+      await Promise.race([ready, timeout]);
+    } finally {
+      this.redis.off('ready', onReady!);
+    }
+  }
+
+  private answered(): void {
+    this.answeredAt = performance.now();
+    this.availability.succeeded();
+  }
+
+  private unanswered(error: unknown): void {
+    this.availability.failed(error);
+    // A connection that looks open but has not answered for a while is silently dead: reopen it.
+    if (this.redis.status === 'ready' && performance.now() - this.answeredAt > 2 * this.timeoutMs) {
+      this.answeredAt = performance.now();
+      this.redis.disconnect(true);
+    }
+  }
+}
+
+/** An error the Redis server sent (`ERR …`, `NOSCRIPT …`): the server is there. */
+function isServerReply(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
 }

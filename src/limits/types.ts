@@ -2,6 +2,7 @@
  * The rate-limit store: one interface, a memory implementation (one node) and a Redis one (a cluster, exact
  * across replicas). Both run the contract suite in `test/contract/rate-limiters.test.ts`.
  */
+import type { Availability } from '../core/availability.js';
 import type { RateDecision } from './gcra.js';
 
 export type { RateDecision } from './gcra.js';
@@ -42,6 +43,8 @@ export interface ConcurrencyOutcome {
 }
 
 export interface RateLimiter {
+  /** Whether the store answers; absent for stores that cannot fail (memory). */
+  readonly availability?: Availability;
   /** All or nothing: a request refused by one limit does not use up the others. */
   check(checks: readonly RateCheck[]): Promise<RateOutcome>;
   /** Adds each check's cost (negative: gives it back) without refusing: reconciles a reservation. */

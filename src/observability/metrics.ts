@@ -96,6 +96,18 @@ export class GatewayMetrics {
     labelNames: ['model', 'provider'] as const,
     registers: [this.registry],
   });
+  private readonly dependencyUp = new Gauge({
+    name: 'switchyard_dependency_up',
+    help: 'Whether a shared-state dependency answers (1) or not (0), e.g. redis_rate_limits, redis_shared_state.',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
+  private readonly limitStoreFailures = new Counter({
+    name: 'switchyard_rate_limit_store_failures_total',
+    help: 'Rate-limit checks the store could not answer, by what happened: allowed (fail open), refused (fail closed), background.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: 'switchyard_in_flight_requests',
     help: 'Requests being served now (streams included).',
@@ -155,6 +167,14 @@ export class GatewayMetrics {
 
   setCircuitState(deployment: string, state: 'closed' | 'open' | 'half_open' | 'recovering'): void {
     this.circuitState.set({ deployment }, circuitStateValue[state]);
+  }
+
+  setDependencyUp(dependency: string, up: boolean): void {
+    this.dependencyUp.set({ dependency }, up ? 1 : 0);
+  }
+
+  countLimitStoreFailure(outcome: 'allowed' | 'refused' | 'background'): void {
+    this.limitStoreFailures.inc({ outcome });
   }
 
   countAlert(kind: string): void {

@@ -4,8 +4,9 @@
  * requests/min and tokens/min limits also go out as `x-ratelimit-*` headers on every response (`api/respond.ts`).
  * Tokens/min reserves an estimate (input + max output) and is reconciled with the reported usage when the
  * response ends; concurrency slots are given back then too (`ctx.releaseLimits`, called by dispatch). The master
- * key and open (demo) callers are not limited. When the store fails the request goes through (`fail_open`) or
- * is refused with 503 limits_unavailable.
+ * key and open (demo) callers are not limited. When the store fails the request goes through or is refused with
+ * 503 limits_unavailable: each limited scope (key, tenant) decides by its own `fail_open`, else the config's, and
+ * a request goes through only if every one of them fails open.
  */
 import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../core/context.js';
@@ -14,11 +15,16 @@ import type { Limits } from '../core/tenancy.js';
 import type { ConcurrencyCheck, RateCheck, RateDecision, RateLimiter } from '../limits/types.js';
 
 export interface RateLimitOptions {
-  /** Read per request, so a config reload applies at once. */
+  /** The default for limits without their own `fail_open`; read per request, so a config reload applies at once. */
   failOpen(): boolean;
-  /** The store failed (logged by the caller; the request then goes on per `failOpen`). */
-  onStoreError?(error: unknown): void;
+  /**
+   * The store failed: the request was let through (`allowed`) or refused (`refused`), or a background release or
+   * reconciliation was lost (`background`). Counted by the caller, never logged per request.
+   */
+  onStoreError?(error: unknown, outcome: StoreFailureOutcome): void;
 }
+
+export type StoreFailureOutcome = 'allowed' | 'refused' | 'background';
 
 /** Estimates the request's tokens; only called when a tokens/min limit applies. */
 export type TokenEstimate = () => number;
@@ -31,10 +37,12 @@ interface Applicable {
   requests: RateCheck[];
   tokens: RateCheck[];
   slots: ConcurrencyCheck[];
+  /** The `fail_open` of each scope that has a limit (undefined: the config's). */
+  failOpen: (boolean | undefined)[];
 }
 
 function limitsOf(ctx: GatewayContext): Applicable {
-  const found: Applicable = { requests: [], tokens: [], slots: [] };
+  const found: Applicable = { requests: [], tokens: [], slots: [], failOpen: [] };
   if (ctx.caller?.kind !== 'key') return found;
   const scopes: [scope: string, id: string, limits: Limits][] = [
     ['key', ctx.caller.key.id, ctx.caller.key.limits],
@@ -45,6 +53,7 @@ function limitsOf(ctx: GatewayContext): Applicable {
     if (rpm !== undefined) found.requests.push({ key: `${scope}:${id}:rpm`, limit: rpm, cost: 1 });
     if (tpm !== undefined) found.tokens.push({ key: `${scope}:${id}:tpm`, limit: tpm, cost: 0 });
     if (concurrent !== undefined) found.slots.push({ key: `${scope}:${id}:concurrent`, limit: concurrent });
+    if (rpm !== undefined || tpm !== undefined || concurrent !== undefined) found.failOpen.push(limits.fail_open);
   }
   return found;
 }
@@ -65,7 +74,7 @@ function leaseTtlMs(ctx: GatewayContext): number {
 }
 
 export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx: GatewayContext, tokens: TokenEstimate) => Promise<void> {
-  const reportError = (error: unknown) => options.onStoreError?.(error);
+  const reportError = (error: unknown) => options.onStoreError?.(error, 'background');
 
   /** Takes the slots; returns what gives them back. */
   async function acquireSlots(ctx: GatewayContext, slots: ConcurrencyCheck[]): Promise<() => void> {
@@ -111,7 +120,7 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
   }
 
   return async function admit(ctx, estimate) {
-    const { requests, tokens, slots } = limitsOf(ctx);
+    const { requests, tokens, slots, failOpen } = limitsOf(ctx);
     if (requests.length === 0 && tokens.length === 0 && slots.length === 0) return;
     const reserved = tokens.length > 0 ? estimate() : 0;
     const reservation = tokens.map((check) => ({ ...check, cost: reserved }));
@@ -130,9 +139,11 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
     } catch (error) {
       releaseSlots?.();
       if (error instanceof GatewayError) throw error;
-      reportError(error);
-      if (options.failOpen()) return;
-      throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now; try again shortly.', {
+      const fallback = options.failOpen();
+      const goesOn = failOpen.every((own) => own ?? fallback);
+      options.onStoreError?.(error, goesOn ? 'allowed' : 'refused');
+      if (goesOn) return;
+      throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now (the limit store is unreachable); try again shortly.', {
         retryAfterSeconds: 1,
         cause: error,
       });

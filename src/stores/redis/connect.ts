@@ -1,0 +1,60 @@
+/**
+ * One way to open Redis for every shared-state user (rate limits, breaker and kill-switch sharing), so all of
+ * them behave the same in an outage: no offline queue (a command while disconnected fails at once instead of
+ * waiting for the connection), a per-command timeout, reconnection with capped exponential backoff for ever,
+ * and availability reported through `Availability` (one change per outage, not one per command).
+ */
+import { Redis } from 'ioredis';
+import { Availability } from '../../core/availability.js';
+
+export interface RedisConnectOptions {
+  url: string;
+  /** Longest one command may wait for its reply. */
+  commandTimeoutMs: number;
+  /** Tracks whether this connection answers; created with `name` when not given. */
+  availability?: Availability;
+  name?: string;
+  /** Reconnect backoff cap (default 2 s); attempts start at 50 ms and double. */
+  maxBackoffMs?: number;
+  /** Subscriber connections need the offline queue: ioredis re-subscribes through it after a reconnect. */
+  subscriber?: boolean;
+}
+
+export interface RedisConnection {
+  readonly redis: Redis;
+  readonly availability: Availability;
+}
+
+/** Reconnect delay for attempt `times` (1, 2, …): 50, 100, 200, … capped. */
+export function reconnectDelay(times: number, maxBackoffMs: number): number {
+  return Math.min(50 * 2 ** Math.min(times - 1, 16), maxBackoffMs);
+}
+
+export function connectRedis(options: RedisConnectOptions): RedisConnection {
+  const availability = options.availability ?? new Availability(options.name ?? 'redis');
+  const maxBackoffMs = options.maxBackoffMs ?? 2000;
+  const subscriber = options.subscriber === true;
+  const redis = new Redis(options.url, {
+    connectTimeout: Math.max(1000, options.commandTimeoutMs * 4),
+    // Subscribe commands must not time out while a subscriber waits for messages; its reads are never on a request path.
+    ...(subscriber ? {} : { commandTimeout: options.commandTimeoutMs }),
+    enableOfflineQueue: subscriber,
+    maxRetriesPerRequest: subscriber ? null : 0,
+    retryStrategy: (times) => reconnectDelay(times, maxBackoffMs),
+  });
+  redis.on('error', (error: Error) => availability.failed(error));
+  redis.on('ready', () => availability.succeeded());
+  return { redis, availability };
+}
+
+/** Closes politely when the server answers, at once otherwise. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    try {
+      await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+    } catch {
+      // Falls through to disconnect.
+    }
+  }
+  redis.disconnect();
+}
