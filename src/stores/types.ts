@@ -7,6 +7,7 @@
  * presented secret names no tenant) and `activeKeys` (the key cache's snapshot).
  */
 import type { ApiKey, Budget, KeyScopes, Limits, Metadata, ResolvedKey, Tenant } from '../core/tenancy.js';
+import type { RequestLogStore } from './request-log.js';
 
 export interface NewTenant {
   /** Chosen by the operator (`acme`, `team-search`); generated (`ten_…`) when absent. */
@@ -94,6 +95,8 @@ export interface Stores {
   readonly tenants: TenantStore;
   readonly keys: KeyStore;
   readonly changes: ChangeFeed;
+  /** Where the request log writer appends (observability/request-log/). */
+  readonly requestLog: RequestLogStore;
   /** The pepper keys are hashed with; the key cache hashes presented secrets with the same one. */
   hashKey(secret: string): string;
   close(): Promise<void>;

@@ -5,6 +5,7 @@
 import type { ApiKey, ResolvedKey, Tenant } from '../../core/tenancy.js';
 import { ChangeEmitter } from '../change-emitter.js';
 import { keyHasher } from '../key-secret.js';
+import { MemoryRequestLogStore } from './request-log-store.js';
 import {
   checkKeyPatch,
   checkTenantPatch,
@@ -173,6 +174,7 @@ export function openMemoryStores(pepper: string): Stores {
     tenants,
     keys: new MemoryKeyStore(tenants.rows, hashKey, changes),
     changes,
+    requestLog: new MemoryRequestLogStore(),
     hashKey,
     close: async () => undefined,
   };

@@ -11,6 +11,7 @@ import { keyHasher, pepperFingerprint } from '../key-secret.js';
 import type { StoreLogger, Stores } from '../types.js';
 import { ChangeListener } from './change-listener.js';
 import { applyMigrations } from './migrate.js';
+import { SqlRequestLogStore } from './request-log-store.js';
 import { storeMeta } from './schema.js';
 import { SqlKeyStore, SqlTenantStore, type Database } from './tenancy-stores.js';
 
@@ -86,6 +87,7 @@ export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
       tenants: new SqlTenantStore(db, changes),
       keys: new SqlKeyStore(db, hashKey, changes),
       changes,
+      requestLog: new SqlRequestLogStore(db),
       hashKey,
       close() {
         closing ??= (async () => {
