@@ -12,7 +12,7 @@ import { dispatch } from './api/routes.js';
 import { Resilience, type ResilienceOptions } from './reliability/resilience.js';
 import { observeResilience } from './observability/resilience-events.js';
 import type { EdgeRequest, EdgeResponse } from './api/edge.js';
-import type { KeyDirectory } from './stores/types.js';
+import type { KeyDirectory, Stores } from './stores/types.js';
 import type { RateLimiter } from './limits/types.js';
 import { openRateLimiter } from './limits/open.js';
 import { rateLimit } from './stages/rate-limit.js';
@@ -41,6 +41,9 @@ export interface GatewayOptions {
   /** Tenants' virtual keys (the in-memory key cache over the store, see `stores/key-cache.ts`); without it only
    * the master key (or demo mode) authenticates. The caller opened it and closes it after the gateway. */
   keys?: KeyDirectory;
+  /** The tenant/key store behind `/admin/tenants…` (the same one the key cache watches, so admin writes reach
+   * `keys` before they return). Without it those routes answer 503. The caller opens and closes it. */
+  stores?: Stores;
   /** The rate-limit store; default: opened from the `limits` config and closed with the gateway. */
   limiter?: RateLimiter;
 }
@@ -65,6 +68,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   const state = {
     app,
     resilience,
+    stores: options.stores,
     readiness: () => (draining ? { ok: false, reason: 'shutting down' } : { ok: true }),
     draining: () => draining,
   };

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const { config, path } = loadConfig();
   const stores = await openStores(config.store, config.auth.key_pepper, process.env, log);
   const keys = await KeyCache.start(stores, { log });
-  const gateway = startGateway(config, { processMetrics: true, keys });
+  const gateway = startGateway(config, { processMetrics: true, keys, stores });
   const server = createNodeServer(gateway);
   server.listen(listenPort(config.server.port), config.server.host);
   await once(server, 'listening');

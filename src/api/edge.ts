@@ -3,6 +3,8 @@ export interface EdgeRequest {
   method: string;
   /** Path without the query string. */
   path: string;
+  /** The raw query string, without the `?` (absent or empty when there is none). */
+  query?: string;
   headers: Record<string, string | string[] | undefined>;
   /** Raw body, already size-checked; null for bodiless methods. */
   body: Uint8Array | null;

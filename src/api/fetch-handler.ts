@@ -75,9 +75,11 @@ export function createFetchHandler(gateway: Gateway): FetchHandler {
       headers[key] = value;
     });
     try {
+      const url = new URL(request.url);
       response = await gateway.handle({
         method: request.method,
-        path: new URL(request.url).pathname,
+        path: url.pathname,
+        query: url.search.slice(1),
         headers,
         body,
         controller,

@@ -96,6 +96,7 @@ export function createNodeHandler(gateway: Gateway): NodeHandler {
       response = await gateway.handle({
         method: req.method ?? 'GET',
         path,
+        query: queryAt >= 0 ? req.url!.slice(queryAt + 1) : undefined,
         headers: req.headers,
         body,
         controller,

@@ -10,16 +10,21 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { credentialOf, header, type EdgeRequest, type EdgeResponse } from './edge.js';
 import { requestPriority, requestTimeoutMs } from './request-headers.js';
 import { errorResponse, type Dialect } from './respond.js';
-import * as admin from './admin.js';
+import { adminRoutes } from './admin/index.js';
+import { routerPath } from './admin/registry.js';
+import { runAdminRoute } from './admin/run.js';
 import * as anthropic from './anthropic/messages.js';
 import type { Resilience } from '../reliability/resilience.js';
-import { authorizeAdmin } from '../stages/authorize-admin.js';
+import { authorizeAdmin, type AdminAccess } from '../stages/authorize-admin.js';
+import type { Stores } from '../stores/types.js';
 import * as openai from './openai.js';
 import * as system from './system.js';
 
 export interface GatewayState {
   app: GatewayApp;
   resilience: Resilience;
+  /** Tenants and keys for the admin API; absent in library mode without stores (those routes answer 503). */
+  stores?: Stores;
   readiness(): { ok: boolean; reason?: string };
   /** True once shutdown began: API requests are refused (503), probes and metrics still answer. */
   draining(): boolean;
@@ -30,8 +35,8 @@ type Params = Record<string, string | undefined>;
 interface ApiRoute {
   endpoint: GatewayContext['endpoint'];
   dialect: Dialect;
-  /** Operator route: master key required, refused when none is configured. */
-  admin?: true;
+  /** Admin route (api/admin/registry.ts): who may call it; refused entirely when no master key is configured. */
+  admin?: AdminAccess;
   handle(state: GatewayState, ctx: GatewayContext, request: EdgeRequest, params: Params): Promise<EdgeResponse> | EdgeResponse;
 }
 
@@ -42,7 +47,10 @@ interface SystemRoute {
 
 type RouteSpec = ApiRoute | SystemRoute;
 
-const routes: [method: 'GET' | 'POST', path: string, spec: RouteSpec][] = [
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const methods: readonly Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+const routes: [method: Method, path: string, spec: RouteSpec][] = [
   ['POST', '/v1/chat/completions', { endpoint: 'chat', dialect: 'openai', handle: (s, ctx, r) => openai.chatCompletions(s.app, ctx, r) }],
   ['POST', '/v1/completions', { endpoint: 'completions', dialect: 'openai', handle: (s, ctx, r) => openai.completions(s.app, ctx, r) }],
   ['POST', '/v1/embeddings', { endpoint: 'embeddings', dialect: 'openai', handle: (s, ctx, r) => openai.embeddings(s.app, ctx, r) }],
@@ -50,10 +58,6 @@ const routes: [method: 'GET' | 'POST', path: string, spec: RouteSpec][] = [
   ['GET', '/v1/models/*', { endpoint: 'models', dialect: 'openai', handle: (s, ctx, _r, p) => openai.getModel(s.app, ctx, p['*'] ?? '') }],
   ['POST', '/v1/messages', { endpoint: 'messages', dialect: 'anthropic', handle: (s, ctx, r) => anthropic.messages(s.app, ctx, r) }],
   ['POST', '/v1/messages/count_tokens', { endpoint: 'messages', dialect: 'anthropic', handle: (s, ctx, r) => anthropic.countTokens(s.app, ctx, r) }],
-  ['GET', '/admin/deployments', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx) => admin.deployments(ctx, s.app.runtime(), s.resilience) }],
-  ['GET', '/admin/resilience', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx) => admin.resilienceStatus(ctx, s.resilience) }],
-  ['GET', '/admin/kill-switches', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx) => admin.listKillSwitches(ctx, s.resilience) }],
-  ['POST', '/admin/kill-switches', { endpoint: 'admin', dialect: 'openai', admin: true, handle: (s, ctx, r) => admin.setKillSwitch(ctx, r, s.resilience) }],
   ['GET', '/healthz', { system: true, handle: () => system.healthz() }],
   ['GET', '/readyz', { system: true, handle: (s: GatewayState) => system.readyz(s.readiness()) }],
   ['GET', '/metrics', { system: true, handle: (s: GatewayState) => system.metrics(s.app) }],
@@ -62,9 +66,17 @@ const routes: [method: 'GET' | 'POST', path: string, spec: RouteSpec][] = [
 const router = Router({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
 const noop = () => undefined;
 for (const [method, path, spec] of routes) router.on(method, path, noop, spec);
+for (const route of adminRoutes) {
+  router.on(route.method, routerPath(route.path), noop, {
+    endpoint: 'admin',
+    dialect: 'openai',
+    admin: route.access,
+    handle: (s, ctx, r, p) => runAdminRoute(route, s, ctx, r, p),
+  } satisfies ApiRoute);
+}
 
 /** Registers more routes (other endpoint families) before the first request. */
-export function addRoute(method: 'GET' | 'POST', path: string, spec: ApiRoute): void {
+export function addRoute(method: Method, path: string, spec: ApiRoute): void {
   router.on(method, path, noop, spec);
 }
 
@@ -79,7 +91,7 @@ function abortAtDeadline(controller: AbortController): void {
 }
 
 export async function dispatch(state: GatewayState, request: EdgeRequest): Promise<EdgeResponse> {
-  const match = router.find(request.method as 'GET', request.path);
+  const match = router.find(request.method as Method, request.path);
   const spec = match?.store as RouteSpec | undefined;
   if (spec !== undefined && 'system' in spec) return spec.handle(state);
 
@@ -97,11 +109,11 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     // runs on a runtime that is closing.
     if (state.draining()) throw new GatewayError('shutting_down', 'The gateway is shutting down.');
     if (spec === undefined) {
-      const methods = ['GET', 'POST'] as const;
       throw notFound(request, methods.some((method) => method !== request.method && router.find(method, request.path) !== null));
     }
-    if (spec.admin) authorizeAdmin(credentialOf(request), state.app.runtime().config.auth);
-    else state.app.authenticate(ctx, credentialOf(request));
+    const credential = credentialOf(request);
+    if (spec.admin !== undefined) authorizeAdmin(ctx, spec.admin, state.app.runtime().config.auth, () => state.app.authenticate(ctx, credential));
+    else state.app.authenticate(ctx, credential);
     response = await spec.handle(state, ctx, request, match!.params);
   } catch (thrown) {
     response = errorResponse(ctx, toGatewayError(thrown), spec?.dialect ?? 'openai');
