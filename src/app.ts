@@ -73,7 +73,7 @@ export function createApp(
     ctx.model = candidate.model.name;
     ctx.provider = candidate.deployment.adapter.name;
     ctx.providerType = candidate.deployment.adapter.type;
-    ctx.price = candidate.deployment.price;
+    ctx.price = candidate.deployment.prices?.at(Date.now());
   }
 
   /** Passes a stream through, noting usage as it goes by, and settles the attempt when the stream ends. */

@@ -4,7 +4,8 @@
  */
 import type { ProviderAdapter } from './core/provider.js';
 import type { DeploymentConfig, SwitchyardConfig } from './config/schema.js';
-import type { Price } from './core/pricing.js';
+import { PriceSchedule, PriceTable } from './core/price-schedule.js';
+import { configuredPriceRows } from './config/money-schema.js';
 import { createProviderAdapter } from './providers/registry.js';
 import type { AliasRoute, ModelRoute, RouteTable } from './routing/route-table.js';
 
@@ -12,21 +13,24 @@ export interface Runtime {
   readonly config: SwitchyardConfig;
   readonly routes: RouteTable;
   readonly adapters: ReadonlyMap<string, ProviderAdapter>;
+  /** The config's `prices:` rows (they override the providers' list prices). */
+  readonly prices: PriceTable;
   /** Unix seconds when this config was loaded (the `created` of `/v1/models`). */
   readonly loadedAt: number;
   close(): Promise<void>;
 }
 
-function priceOf(deployment: DeploymentConfig, adapter: ProviderAdapter): Price | undefined {
+/** A deployment's `price:` wins, then the `prices:` table, then the provider's list. */
+function pricesOf(deployment: DeploymentConfig, adapter: ProviderAdapter, table: PriceTable): PriceSchedule | undefined {
   const configured = deployment.price;
-  if (configured === undefined) return adapter.priceOf?.(deployment.model);
-  return {
+  if (configured === undefined) return table.scheduleOf(deployment.provider, deployment.model) ?? adapter.priceOf?.(deployment.model);
+  return PriceSchedule.always({
     input: configured.input,
     output: configured.output,
     cachedInput: configured.cached_input,
     cacheWrite: configured.cache_write,
     perRequest: configured.per_request,
-  };
+  });
 }
 
 export function deploymentId(provider: string, upstreamModel: string): string {
@@ -36,6 +40,7 @@ export function deploymentId(provider: string, upstreamModel: string): string {
 export function buildRuntime(config: SwitchyardConfig): Runtime {
   const adapters = new Map<string, ProviderAdapter>();
   for (const [name, provider] of Object.entries(config.providers)) adapters.set(name, createProviderAdapter(name, provider));
+  const prices = new PriceTable(configuredPriceRows(config.prices));
   const models = new Map<string, ModelRoute>();
   for (const [name, model] of Object.entries(config.models)) {
     models.set(name, {
@@ -46,7 +51,7 @@ export function buildRuntime(config: SwitchyardConfig): Runtime {
         adapter: adapters.get(deployment.provider)!,
         upstreamModel: deployment.model,
         weight: deployment.weight,
-        price: priceOf(deployment, adapters.get(deployment.provider)!),
+        prices: pricesOf(deployment, adapters.get(deployment.provider)!, prices),
       })),
       fallbacks: model.fallbacks,
       fallbacksOn: model.fallbacks_on,
@@ -62,6 +67,7 @@ export function buildRuntime(config: SwitchyardConfig): Runtime {
     config,
     routes: { models, aliases },
     adapters,
+    prices,
     loadedAt: Math.floor(Date.now() / 1000),
     async close() {
       await Promise.allSettled([...adapters.values()].map((adapter) => adapter.close?.()));

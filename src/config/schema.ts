@@ -9,6 +9,7 @@ import {
   routingStrategySchema,
 } from './resilience-schema.js';
 import { limitsConfigSchema } from './limits-schema.js';
+import { alertsConfigSchema, budgetsConfigSchema, pricesConfigSchema } from './money-schema.js';
 import { storeSchema } from './store-schema.js';
 
 const positiveMs = z.number().int().positive();
@@ -161,6 +162,10 @@ export const configSchema = z
     resilience: resilienceSchema.prefault({}),
     store: storeSchema.prefault({}),
     limits: limitsConfigSchema.prefault({}),
+    /** Dated prices by upstream model, overriding the shipped list prices (docs/budgets.md). */
+    prices: pricesConfigSchema.default([]),
+    budgets: budgetsConfigSchema.prefault({}),
+    alerts: alertsConfigSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const [name, model] of Object.entries(config.models)) {

@@ -1,6 +1,7 @@
 /**
  * Prices and the cost of one request. Prices are USD per million tokens (and per request), as providers publish
- * them. Hosted lists live in core/prices/ (adapters expose them as `priceOf`); config overrides per deployment.
+ * them. Hosted lists live in core/prices/, versioned with effective dates (core/price-schedule.ts); config
+ * overrides them with its `prices:` table and per deployment with `price:`.
  */
 import type { Usage } from './openai-types.js';
 
@@ -40,7 +41,7 @@ const versionSuffix = /^-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|latest)$/;
  * `claude-sonnet-4-5-20250929` match `gpt-4o-mini` and `claude-sonnet-4-5`. Other suffixes are other models
  * (`gpt-4o-audio-preview` is not `gpt-4o`), so they get no price rather than a wrong one.
  */
-export function lookupPrice(prices: Readonly<Record<string, Price>>, model: string): Price | undefined {
+export function lookupPrice<T = Price>(prices: Readonly<Record<string, T>>, model: string): T | undefined {
   const exact = prices[model];
   if (exact !== undefined) return exact;
   for (const name of Object.keys(prices)) {

@@ -5,7 +5,7 @@
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from './openai-schema.js';
 import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse } from './openai-types.js';
 import type { HeaderLookup, UpstreamRequest } from './upstream-http.js';
-import type { Price } from './pricing.js';
+import type { PriceSchedule } from './price-schedule.js';
 
 export interface UpstreamCall {
   /** The model name the upstream knows (the deployment's `model`). */
@@ -44,8 +44,8 @@ export interface ProviderAdapter {
   completions?(request: CompletionRequest, call: UpstreamCall): Promise<CompletionResponse>;
   streamCompletions?(request: CompletionRequest, call: UpstreamCall): AsyncIterable<CompletionResponse>;
   embeddings?(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse>;
-  /** The provider's list price for an upstream model; undefined when unknown (self-hosted, new models). */
-  priceOf?(upstreamModel: string): Price | undefined;
+  /** The provider's list prices of an upstream model over time; undefined when unknown (self-hosted, new models). */
+  priceOf?(upstreamModel: string): PriceSchedule | undefined;
   /** Cheap liveness probe of the upstream; throws a GatewayError when it is unhealthy. */
   checkHealth?(signal: AbortSignal): Promise<void>;
   /** Releases connection pools. */

@@ -1,7 +1,7 @@
 /** The routing view of the config: public models and aliases resolved to adapters, built once per config. */
 import type { Operation, ProviderAdapter } from '../core/provider.js';
 import type { RoutingStrategy } from './balancers.js';
-import type { Price } from '../core/pricing.js';
+import type { PriceSchedule } from '../core/price-schedule.js';
 
 export interface Deployment {
   /** Stable across reloads: `provider/upstream-model`. Breakers, budgets, stats and gates are keyed by it. */
@@ -9,8 +9,8 @@ export interface Deployment {
   adapter: ProviderAdapter;
   /** The model name the upstream knows. */
   upstreamModel: string;
-  /** What its tokens cost: the config's `price`, else the provider's list price; unknown for self-hosted. */
-  price?: Price;
+  /** What its tokens cost over time: the config's `price` or `prices`, else the provider's list; unknown for self-hosted. */
+  prices?: PriceSchedule;
   weight: number;
 }
 

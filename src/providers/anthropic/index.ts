@@ -8,7 +8,7 @@ import { toAnthropicRequest } from './request.js';
 import { fromAnthropicResponse } from './response.js';
 import { readAnthropicStream } from './stream.js';
 import { lookupPrice } from '../../core/pricing.js';
-import { anthropicPrices } from '../../core/prices/anthropic.js';
+import { anthropicPriceSchedules } from '../../core/prices/anthropic.js';
 import type { AnthropicRequest } from './wire.js';
 
 export interface AnthropicProviderOptions {
@@ -48,7 +48,7 @@ export function createAnthropicAdapter(
   return {
     name,
     type: 'anthropic',
-    priceOf: (model) => lookupPrice(anthropicPrices, model),
+    priceOf: (model) => lookupPrice(anthropicPriceSchedules, model),
 
     async chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse> {
       const response = await send(toAnthropicRequest(request, call.model, options.default_max_tokens, false), call);

@@ -4,7 +4,7 @@ import type { ChatRequest, EmbeddingRequest } from '../../core/openai-schema.js'
 import type { ChatChunk, ChatResponse, EmbeddingResponse } from '../../core/openai-types.js';
 import { UpstreamHttp, type UpstreamHttpOptions, type UpstreamResponse } from '../../core/upstream-http.js';
 import { lookupPrice } from '../../core/pricing.js';
-import { geminiPrices } from '../../core/prices/gemini.js';
+import { geminiPriceSchedules } from '../../core/prices/gemini.js';
 import { embeddingTexts, toEmbeddingResponse, toGeminiEmbedBatches, vectorsOf } from './embeddings.js';
 import { readGeminiFailure } from './errors.js';
 import { toGeminiRequest } from './request.js';
@@ -44,7 +44,7 @@ export function createGeminiAdapter(
   return {
     name,
     type: 'gemini',
-    priceOf: (model) => lookupPrice(geminiPrices, model),
+    priceOf: (model) => lookupPrice(geminiPriceSchedules, model),
 
     async chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse> {
       const response = await post('generateContent', toGeminiRequest(request), call);

@@ -12,7 +12,8 @@ import type {
   FinishReason,
 } from '../../core/openai-types.js';
 import { GatewayError } from '../../core/errors.js';
-import { lookupPrice, type Price } from '../../core/pricing.js';
+import { lookupPrice } from '../../core/pricing.js';
+import type { PriceSchedule } from '../../core/price-schedule.js';
 import { readUpstreamFailure } from '../../core/upstream-errors.js';
 import type { UpstreamHttp, UpstreamResponse } from '../../core/upstream-http.js';
 import { describeOpenAIError } from './errors.js';
@@ -31,7 +32,7 @@ export interface OpenAIWireOptions {
   headers: Record<string, string>;
   quirks: EngineQuirks;
   /** List prices of the models this upstream serves (OpenAI's own; none for self-hosted engines). */
-  prices?: Readonly<Record<string, Price>>;
+  prices?: Readonly<Record<string, PriceSchedule>>;
   /** Whether the upstream accepts `/completions` (Azure and self-hosted engines do; OpenAI only for legacy models). */
   supportsCompletions: boolean;
 }

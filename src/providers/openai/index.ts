@@ -3,7 +3,7 @@ import type { ProviderAdapter } from '../../core/provider.js';
 import { UpstreamHttp, type UpstreamHttpOptions } from '../../core/upstream-http.js';
 import { createOpenAIWireAdapter, type OpenAIOperation } from './adapter.js';
 import { engineQuirks, type EngineName } from './engines.js';
-import { openAIPrices } from '../../core/prices/openai.js';
+import { openAIPriceSchedules } from '../../core/prices/openai.js';
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
@@ -23,7 +23,7 @@ export function createOpenAIAdapter(name: string, options: OpenAIProviderOptions
   return createOpenAIWireAdapter({
     name,
     type: 'openai',
-    prices: openAIPrices,
+    prices: openAIPriceSchedules,
     http: new UpstreamHttp(name, http),
     url: (operation) => `${base}/${operation}`,
     headers,
@@ -55,7 +55,7 @@ export function createAzureOpenAIAdapter(
     name,
     type: 'azure-openai',
     // Azure deployments are often named after their model; other names need a `price:` in config.
-    prices: openAIPrices,
+    prices: openAIPriceSchedules,
     http: new UpstreamHttp(name, http),
     url,
     headers: { ...options.headers, 'api-key': options.api_key },

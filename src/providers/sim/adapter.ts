@@ -15,6 +15,7 @@ import type {
 } from '../../core/openai-types.js';
 import { GatewayError } from '../../core/errors.js';
 import { freePrice } from '../../core/pricing.js';
+import { PriceSchedule } from '../../core/price-schedule.js';
 import { createRandom, embedText, estimateTokens, generateTokens, hashString } from './generate.js';
 import { completionTokens, planChat, promptTokens, type PlannedChoice } from './plan.js';
 
@@ -59,6 +60,8 @@ function inputTexts(input: string | string[] | number[] | number[][]): string[] 
 function float32Base64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString('base64');
 }
+
+const simulatedPrice = PriceSchedule.always(freePrice);
 
 export function createSimAdapter(name: string, options: SimOptions): ProviderAdapter {
   const wait = async (ms: number, signal: AbortSignal) => {
@@ -106,7 +109,7 @@ export function createSimAdapter(name: string, options: SimOptions): ProviderAda
     name,
     type: 'sim',
     // Simulated tokens cost nothing.
-    priceOf: () => freePrice,
+    priceOf: () => simulatedPrice,
 
     async chat(request, call: UpstreamCall): Promise<ChatResponse> {
       const { prompt, choices } = plan(request);
