@@ -162,14 +162,18 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.redis.status === 'ready') return;
     if (!this.availability.up) throw new RateLimiterUnavailable(`Redis is unreachable (connection ${this.redis.status}).`);
     let onReady: (() => void) | undefined;
-    const ready = new Promise<void>((resolve) => {
+    let onError: ((error: Error) => void) | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
       onReady = resolve;
-      this.redis.once('ready', resolve);
+      onError = reject;
+      this.redis.once('ready', onReady);
+      this.redis.once('error', onError);
     });
     try {
       await Promise.race([ready, timeout]);
     } finally {
       this.redis.off('ready', onReady!);
+      this.redis.off('error', onError!);
     }
   }
 

@@ -44,6 +44,20 @@ export function connectRedis(options: RedisConnectOptions): RedisConnection {
   });
   redis.on('error', (error: Error) => availability.failed(error));
   redis.on('ready', () => availability.succeeded());
+  // ioredis bounds the TCP connect but not the handshake after it: a silent peer would hold the connection in
+  // "connect" for ever. Reopen it when it is not ready in time.
+  const handshakeMs = Math.max(1000, options.commandTimeoutMs * 4);
+  let handshake: NodeJS.Timeout | undefined;
+  redis.on('connect', () => {
+    clearTimeout(handshake);
+    handshake = setTimeout(() => {
+      if (redis.status !== 'connect') return;
+      availability.failed(new Error(`Redis accepted the connection but did not answer within ${handshakeMs} ms.`));
+      redis.disconnect(true);
+    }, handshakeMs).unref();
+  });
+  redis.on('ready', () => clearTimeout(handshake));
+  redis.on('end', () => clearTimeout(handshake));
   return { redis, availability };
 }
 
