@@ -12,7 +12,8 @@ const positive = z.number().positive();
 const count = z.number().int().positive();
 const share = z.number().gt(0).lte(1);
 
-export const planInputSchema = z.object({
+/** Strict at every level, so a misspelt field in an API body is refused rather than silently defaulted. */
+export const planInputSchema = z.strictObject({
   /** Catalogue id, e.g. `llama-3.1-8b`. */
   model: z.string().min(1),
   /** Catalogue id or alias, e.g. `h100`. */
@@ -34,7 +35,7 @@ export const planInputSchema = z.object({
   /** Inter-token latency target; caps the batch a replica runs at. */
   itlTargetMs: positive.optional(),
   demand: z
-    .object({
+    .strictObject({
       dailyActiveUsers: positive,
       requestsPerUserPerDay: positive.default(10),
       peakToAverage: z.number().gte(1).default(3),
@@ -46,12 +47,12 @@ export const planInputSchema = z.object({
   gpuHourlyUsd: positive.optional(),
   /** API to compare against: a price list id, or explicit prices. */
   api: z
-    .union([z.string(), z.object({ id: z.string().default('custom'), inputPer1M: z.number().nonnegative(), outputPer1M: z.number().nonnegative() })])
+    .union([z.string(), z.strictObject({ id: z.string().default('custom'), inputPer1M: z.number().nonnegative(), outputPer1M: z.number().nonnegative() })])
     .default('gpt-4o-mini'),
   /** Provider model whose rate-limit tiers the load is checked against. */
   rateLimitModel: z.string().default('gpt-4o-mini'),
   speculative: z
-    .object({
+    .strictObject({
       draftTokens: z.number().int().min(1).max(32),
       acceptanceRate: z.number().min(0).max(1),
       /** Draft step time over target step time; defaults to the ratio of the two models' weight bytes. */

@@ -3,6 +3,7 @@
  * sizes memory and tensor parallelism, estimates latency and throughput, and (given demand) the fleet, its cost
  * against an API, and the provider rate-limit tier the same load would need.
  */
+import type { z } from 'zod';
 import { defaultCalibration } from './calibration.js';
 import { apiPrices, crossover, monthlyApiCost, monthlySelfHostedCost, type ApiPrice, type Crossover } from './cost.js';
 import { demandProfile, replicasRequired, type DemandProfile } from './demand.js';
@@ -16,13 +17,20 @@ import { planInputSchema, type ParsedPlanInput, type PlanInput } from './plan-in
 import { providerLimits, tierFor, type TierFit } from './rate-limits.js';
 import { bestDraftLength, expectedTokensPerRound, speculativeSpeedup } from './speculative.js';
 
-/** Bad input: unknown model or GPU, invalid numbers. The message says what to change. */
+/** Bad input: unknown model or GPU, invalid numbers. The message says what to change; `param` names the field. */
 export class PlanInputError extends Error {
   override readonly name = 'PlanInputError';
+  constructor(
+    message: string,
+    /** The input field at fault (`gpu`, `demand.dailyActiveUsers`), as the admin API reports it. */
+    readonly param?: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface PlanReport {
-  model: Pick<ModelConfig, 'id' | 'name' | 'totalParams' | 'activeParams' | 'maxContext' | 'source'>;
+  model: Pick<ModelConfig, 'id' | 'name' | 'repository' | 'totalParams' | 'activeParams' | 'maxContext' | 'source'>;
   hardware: Pick<Hardware, 'id' | 'name' | 'memoryGiB' | 'memoryBandwidthGBps' | 'tflops16' | 'tflopsFp8' | 'hourlyUsd' | 'priceNote'>;
   engine: Omit<EngineSettings, 'tensorParallel'> & { tensorParallel?: number; contextLength: number };
   memory: {
@@ -66,28 +74,36 @@ export interface PlanReport {
   warnings: string[];
 }
 
+/** A schema failure as one PlanInputError: every problem in the message, the first one's field as `param`. */
+export function planInputError(error: z.ZodError): PlanInputError {
+  const field = (issue: z.core.$ZodIssue) =>
+    [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])].join('.');
+  const problems = error.issues.map((issue) => `${field(issue) || 'input'}: ${issue.message}`);
+  const first = error.issues[0];
+  return new PlanInputError(`invalid plan input: ${problems.join('; ')}`, first === undefined ? undefined : field(first) || undefined);
+}
+
 export function parsePlanInput(input: unknown): ParsedPlanInput {
   const parsed = planInputSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
-  throw new PlanInputError(`invalid plan input: ${problems.join('; ')}`);
+  throw planInputError(parsed.error);
 }
 
-function resolve<T>(kind: string, id: string, find: (id: string) => T | undefined, known: Iterable<string>): T {
+function resolve<T>(kind: string, param: string, id: string, find: (id: string) => T | undefined, known: Iterable<string>): T {
   const found = find(id);
-  if (found === undefined) throw new PlanInputError(`unknown ${kind} "${id}"; known: ${[...known].join(', ')}`);
+  if (found === undefined) throw new PlanInputError(`unknown ${kind} "${id}"; known: ${[...known].join(', ')}`, param);
   return found;
 }
 
 function resolveApiPrice(api: ParsedPlanInput['api']): ApiPrice {
   if (typeof api !== 'string') return { ...api, source: 'user supplied' };
-  return resolve('API price list', api, (id) => apiPrices.get(id), apiPrices.keys());
+  return resolve('API price list', 'api', api, (id) => apiPrices.get(id), apiPrices.keys());
 }
 
 export function planCapacity(rawInput: PlanInput): PlanReport {
   const input = parsePlanInput(rawInput);
-  const model = resolve('model', input.model, findModel, models.keys());
-  const hw = resolve('gpu', input.gpu, findHardware, hardwareCatalogue.keys());
+  const model = resolve('model', 'model', input.model, findModel, models.keys());
+  const hw = resolve('gpu', 'gpu', input.gpu, findHardware, hardwareCatalogue.keys());
   const weightDtype: WeightDtype = input.weightDtype ?? (hw.kind === 'apple-silicon' ? 'gguf-q4_k_m' : 'bf16');
   const kvDtype: KvDtype = input.kvDtype;
   const contextLength = input.contextLength ?? Math.min(8192, model.maxContext);
@@ -121,6 +137,7 @@ export function planCapacity(rawInput: PlanInput): PlanReport {
     model: {
       id: model.id,
       name: model.name,
+      repository: model.repository,
       totalParams: model.totalParams,
       activeParams: model.activeParams,
       maxContext: model.maxContext,
@@ -212,7 +229,7 @@ export function planCapacity(rawInput: PlanInput): PlanReport {
     report.demand = { ...profile, replicas, gpus: replicas * tensorParallel };
     report.cost.selfHostedMonthlyUsd = monthlySelfHostedCost(replicas, tensorParallel, gpuHourlyUsd);
     report.cost.apiMonthlyUsd = monthlyApiCost(api, profile.monthlyInputTokens, profile.monthlyOutputTokens);
-    const limits = resolve('rate-limit model', input.rateLimitModel, (id) => providerLimits.get(id), providerLimits.keys());
+    const limits = resolve('rate-limit model', 'rateLimitModel', input.rateLimitModel, (id) => providerLimits.get(id), providerLimits.keys());
     report.rateLimits = tierFor(limits, profile.peakRequestsPerMinute, profile.peakTokensPerMinute);
   }
 
@@ -233,7 +250,7 @@ function speculativeEstimate(
   const { draftTokens, acceptanceRate, draftModel } = spec;
   let draftCostRatio = spec.draftCostRatio;
   if (draftCostRatio === undefined && draftModel !== undefined) {
-    const draft = resolve('draft model', draftModel, findModel, models.keys());
+    const draft = resolve('draft model', 'speculative.draftModel', draftModel, findModel, models.keys());
     draftCostRatio = weightBytes(draft, weightDtype) / weightBytes(model, weightDtype);
     assumptions.push(`a draft step costs the draft's weight bytes over the target's (${draft.name}: ${draftCostRatio.toFixed(3)})`);
   }
