@@ -141,6 +141,7 @@ export function createApp(
 
     async chatCompletions(ctx, request) {
       const chain = await route(ctx, request.model, 'chat', () => chatTokens(request));
+      ctx.request = request;
       try {
         return await answer(
           ctx,
@@ -161,6 +162,7 @@ export function createApp(
 
     async completions(ctx, request) {
       const chain = await route(ctx, request.model, 'completions', () => completionTokens(request));
+      ctx.request = request;
       return answer(
         ctx,
         chain,

@@ -52,6 +52,7 @@ export function buildRuntime(config: SwitchyardConfig): Runtime {
         upstreamModel: deployment.model,
         weight: deployment.weight,
         prices: pricesOf(deployment, adapters.get(deployment.provider)!, prices),
+        metricsUrl: deployment.metrics_url ?? adapters.get(deployment.provider)!.metricsUrl,
       })),
       fallbacks: model.fallbacks,
       fallbacksOn: model.fallbacks_on,

@@ -59,7 +59,7 @@ export const resilienceSchema = z.strictObject({
   max_request_timeout_ms: z.number().int().positive().default(600_000),
 });
 
-export const routingStrategySchema = z.enum(['weighted', 'least_outstanding', 'latency']);
+export const routingStrategySchema = z.enum(['weighted', 'least_outstanding', 'latency', 'engine_aware']);
 
 /** Fallbacks taken only for one kind of failure, before the general `fallbacks` list. */
 export const conditionalFallbacksSchema = z.strictObject({

@@ -9,6 +9,7 @@ import {
   routingStrategySchema,
 } from './resilience-schema.js';
 import { limitsConfigSchema } from './limits-schema.js';
+import { engineAwareSchema } from './engine-aware-schema.js';
 import { alertsConfigSchema, budgetsConfigSchema, pricesConfigSchema } from './money-schema.js';
 import { storeSchema } from './store-schema.js';
 
@@ -99,6 +100,8 @@ export const deploymentSchema = z.strictObject({
   /** The name the upstream knows the model by. */
   model: z.string().min(1),
   weight: z.number().min(0).default(1),
+  /** Prometheus endpoint of the engine behind it, for `routing: engine_aware` (default: the provider's). */
+  metrics_url: httpUrl.optional(),
   ...deploymentLimitsFields,
   /** What this deployment's tokens cost, USD per 1M tokens; overrides the provider's list price. */
   price: z
@@ -123,6 +126,8 @@ export const modelSchema = z.strictObject({
   owned_by: z.string().optional(),
   /** How a deployment is picked among this model's deployments. */
   routing: routingStrategySchema.default('weighted'),
+  /** Settings of `routing: engine_aware`: metrics scraping, prefix affinity, saturation limits. */
+  engine_aware: engineAwareSchema.prefault({}),
   fallbacks_on: conditionalFallbacksSchema.prefault({}),
   degraded_response: degradedResponseSchema.optional(),
 });

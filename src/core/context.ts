@@ -1,4 +1,5 @@
 /** The one object that travels the whole request path. Stages read and fill it; the edge turns it into headers. */
+import type { ChatRequest, CompletionRequest } from './openai-schema.js';
 import type { Usage } from './openai-types.js';
 import type { AppliedLimits } from '../limits/headers.js';
 import type { Price } from './pricing.js';
@@ -51,6 +52,8 @@ export interface GatewayContext {
   caller?: Caller;
   /** The API family the caller spoke: metrics label and error dialect. */
   readonly endpoint: 'chat' | 'completions' | 'embeddings' | 'messages' | 'models' | 'admin';
+  /** The chat or completion request being served: engine-aware routing matches its prompt's prefix. */
+  request?: ChatRequest | CompletionRequest;
   /** The public model (or alias) the caller asked for. */
   requestedModel?: string;
   /** The public model that served the request, after alias resolution. */

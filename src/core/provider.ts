@@ -46,6 +46,8 @@ export interface ProviderAdapter {
   embeddings?(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse>;
   /** The provider's list prices of an upstream model over time; undefined when unknown (self-hosted, new models). */
   priceOf?(upstreamModel: string): PriceSchedule | undefined;
+  /** Prometheus endpoint of the engine behind it (self-hosted engines), scraped by engine-aware routing. */
+  readonly metricsUrl?: string;
   /** Cheap liveness probe of the upstream; throws a GatewayError when it is unhealthy. */
   checkHealth?(signal: AbortSignal): Promise<void>;
   /** Releases connection pools. */

@@ -61,7 +61,7 @@ export async function runAttempts<T>(
   for (let position = 0; ; position++) {
     const model = chain.at(position);
     if (model === undefined) break;
-    const order = resilience.order(model, chain.deploymentsOf(model));
+    const order = resilience.order(model, chain.deploymentsOf(model), ctx.request);
     if (order.length === 0) {
       lastError ??= new GatewayError('upstream_unavailable', `No deployment of \`${model.name}\` is in rotation (circuit open or disabled).`, {
         retryable: true,

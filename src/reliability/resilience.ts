@@ -8,6 +8,12 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { SwitchyardConfig } from '../config/schema.js';
 import { orderDeployments, type DeploymentSnapshot } from '../routing/balancers.js';
 import { DeploymentStats, type DeploymentRef } from '../routing/deployment-stats.js';
+import {
+  EngineAwareRouter,
+  engineAwareSettingsFromConfig,
+  type EngineAwareModel,
+} from '../routing/engine-aware/engine-aware-router.js';
+import type { PromptRequest } from '../routing/engine-aware/prompt-blocks.js';
 import type { Deployment, ModelRoute, RouteTable } from '../routing/route-table.js';
 import { backoffPolicyFromConfig, type BackoffPolicy } from './backoff.js';
 import { circuitBreakerOptionsFromConfig } from './circuit-breaker.js';
@@ -40,6 +46,8 @@ export class Resilience {
   readonly stats: DeploymentStats;
   readonly gates: ConcurrencyGates;
   readonly outages: OutageDetector;
+  /** Engine metrics and prefix affinity for `routing: engine_aware` models. */
+  readonly engineAware: EngineAwareRouter;
   private health: HealthChecker | undefined;
   private healthTiming = '';
   private readonly unhealthyProviders = new Set<string>();
@@ -56,6 +64,7 @@ export class Resilience {
     this.stats = new DeploymentStats({ clock: this.clock });
     this.gates = new ConcurrencyGates({ clock: this.clock });
     this.outages = new OutageDetector(outageDetectorOptionsFromConfig(resilience.health_checks), this.clock);
+    this.engineAware = new EngineAwareRouter({ clock: this.clock });
     this.settings = settingsOf(config);
   }
 
@@ -69,7 +78,12 @@ export class Resilience {
 
     const limits: Record<string, DeploymentConcurrencyConfig> = {};
     const healthTargets = new Map<string, HealthTarget>();
+    const engineAware: EngineAwareModel[] = [];
     for (const model of routes.models.values()) {
+      if (model.routing === 'engine_aware') {
+        const settings = engineAwareSettingsFromConfig(config.models[model.name]!.engine_aware);
+        engineAware.push({ name: model.name, settings, deployments: model.deployments });
+      }
       for (const [index, deployment] of model.deployments.entries()) {
         const configured = config.models[model.name]!.deployments[index]!;
         if (configured.max_concurrency !== undefined) limits[deployment.id] = configured;
@@ -80,6 +94,7 @@ export class Resilience {
     this.breakers.retainOnly(ids);
     this.budgets.retainOnly(ids);
     this.gates.configure(limits);
+    this.engineAware.configure(engineAware);
     this.configureHealth(config, [...healthTargets.values()]);
   }
 
@@ -120,9 +135,10 @@ export class Resilience {
    * The model's deployments in the order to try them. Half-open breakers come first, so real requests probe
    * them (a failed probe still falls through to the next deployment); open breakers and disabled deployments
    * are left out. Deployments failing only their active health check are kept as a last resort when nothing
-   * else is in rotation: a broken health endpoint must not take a working model down.
+   * else is in rotation: a broken health endpoint must not take a working model down. `request` is only read
+   * by engine-aware routing (prefix affinity).
    */
-  order(model: ModelRoute, deployments: readonly Deployment[]): Deployment[] {
+  order(model: ModelRoute, deployments: readonly Deployment[], request?: PromptRequest): Deployment[] {
     if (deployments.length === 1) return this.orderOne(model, deployments[0]!);
     const byId = new Map(deployments.map((deployment) => [deployment.id, deployment]));
     const options = { random: this.random, now: this.clock.now(), quotaShare: this.settings.quotaShare };
@@ -130,7 +146,10 @@ export class Resilience {
     const probing = deployments.filter(
       (deployment, index) => !snapshots[index]!.disabled && this.breakers.get(deployment.id).currentState() === 'half_open',
     );
-    let ordered = orderDeployments(model.routing, snapshots, options);
+    let ordered =
+      model.routing === 'engine_aware'
+        ? this.engineAware.order(model.name, snapshots, request, options)
+        : orderDeployments(model.routing, snapshots, options);
     if (ordered.length === 0 && probing.length === 0) {
       ordered = orderDeployments(model.routing, this.snapshot(model, deployments, false), options);
     }
@@ -176,6 +195,7 @@ export class Resilience {
   close(): void {
     this.health?.stop();
     this.breakers.close();
+    void this.engineAware.close();
   }
 }
 

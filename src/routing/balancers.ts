@@ -1,11 +1,28 @@
 /**
  * Deployment selection within a model (DESIGN.md §5): each strategy is a pure function of a snapshot of the
  * deployments' live state, returning the order in which to try them. The rules every strategy shares (who is
- * out of rotation, who is kept as a last resort) live in `orderDeployments`.
+ * out of rotation, who is kept as a last resort) live in `orderDeployments`. The engine-aware strategy reads
+ * what `routing/engine-aware/` adds to the snapshot: the engine's own load and how much of the prompt's prefix
+ * each deployment already served.
  */
 import { weightedOrder, type Random } from './resolve.js';
 
-export type RoutingStrategy = 'weighted' | 'least_outstanding' | 'latency';
+export type RoutingStrategy = 'weighted' | 'least_outstanding' | 'latency' | 'engine_aware';
+
+/** An engine's load from a fresh metrics reading, with the gateway's own dispatches since then added in. */
+export interface EngineLoad {
+  /** Requests waiting in the engine, plus those the gateway sent since the reading and still has in flight. */
+  queue: number;
+  running: number;
+  /** Share of the KV cache in use, 0..1; undefined when the engine does not report it. */
+  kvUsage?: number;
+}
+
+/** Beyond either limit a deployment loses its prefix affinity: a cache hit is not worth waiting in a queue. */
+export interface SaturationLimits {
+  queue: number;
+  kv: number;
+}
 
 /** One deployment's state at the moment of the pick. Times are on the same monotonic clock as `now`. */
 export interface DeploymentSnapshot {
@@ -24,6 +41,10 @@ export interface DeploymentSnapshot {
   coolingDownUntil?: number;
   /** Taken out of rotation by the admin kill switch. */
   disabled: boolean;
+  /** Engine-aware routing: the engine's load, when a fresh reading exists (else least-outstanding applies). */
+  engine?: EngineLoad;
+  /** Engine-aware routing: how many leading blocks of this request's prompt it served before. */
+  prefixBlocks?: number;
 }
 
 export interface BalancerOptions {
@@ -32,12 +53,15 @@ export interface BalancerOptions {
   now: number;
   /** Keep each deployment's upstream quota usage under this share (config `resilience.quota_share`). */
   quotaShare?: number;
+  /** Engine-aware routing: when a deployment is too loaded to keep its prefix affinity. */
+  saturation?: SaturationLimits;
 }
 
 export const defaultQuotaShare = 0.7;
+export const defaultSaturation: SaturationLimits = { queue: 5, kv: 0.8 };
 
 /** Orders the deployments of one tier, best first; every input appears once in the output. */
-type Strategy = (deployments: readonly DeploymentSnapshot[], random: Random) => DeploymentSnapshot[];
+type Strategy = (deployments: readonly DeploymentSnapshot[], random: Random, saturation: SaturationLimits) => DeploymentSnapshot[];
 
 export function effectiveWeight(deployment: DeploymentSnapshot): number {
   return deployment.weight * deployment.healthWeight;
@@ -46,15 +70,19 @@ export function effectiveWeight(deployment: DeploymentSnapshot): number {
 /** Weighted random order without replacement: each position is a pick proportional to effective weight. */
 const weighted: Strategy = (deployments, random) => weightedOrder(deployments, effectiveWeight, random);
 
+/** Ties (equal cost, typically idle deployments) are broken by a weighted random order. */
+function byCost(deployments: readonly DeploymentSnapshot[], cost: (d: DeploymentSnapshot) => number, random: Random): DeploymentSnapshot[] {
+  const costs = new Map(deployments.map((d) => [d, cost(d)]));
+  const levels = [...new Set(costs.values())].sort((a, b) => a - b);
+  return levels.flatMap((level) => weightedOrder(deployments.filter((d) => costs.get(d) === level), effectiveWeight, random));
+}
+
 /**
  * Fewest requests in flight per unit of effective weight first. Ties (idle deployments, typically) are broken
  * by a weighted random order, so that light traffic still splits by weight, as nginx's weighted least_conn does.
  */
-const leastOutstanding: Strategy = (deployments, random) => {
-  const load = (d: DeploymentSnapshot) => d.outstanding / effectiveWeight(d);
-  const levels = [...new Set(deployments.map(load))].sort((a, b) => a - b);
-  return levels.flatMap((level) => weighted(deployments.filter((d) => load(d) === level), random));
-};
+const leastOutstanding: Strategy = (deployments, random) =>
+  byCost(deployments, (d) => d.outstanding / effectiveWeight(d), random);
 
 /**
  * Peak-EWMA cost: latency × (outstanding + 1) per unit of effective weight, lower is better. A deployment that
@@ -87,7 +115,48 @@ const latency: Strategy = (deployments, random) => {
   return [...ordered, ...pool];
 };
 
-const strategies: Record<RoutingStrategy, Strategy> = { weighted, least_outstanding: leastOutstanding, latency };
+// A waiting request costs one; a running one slows every step a little; a full KV cache is close to a queue.
+const runningCost = 0.1;
+const kvCost = 4;
+
+/**
+ * Engine-aware cost per unit of effective weight, lower is better: with a fresh reading, the engine's queue
+ * (waiting, plus the gateway's dispatches since the reading), a little for each running request and for KV
+ * use; without one, the gateway's own requests in flight, as least-outstanding counts them.
+ */
+export function engineCost(deployment: DeploymentSnapshot): number {
+  const { engine } = deployment;
+  const load =
+    engine === undefined ? deployment.outstanding : engine.queue + runningCost * engine.running + kvCost * (engine.kvUsage ?? 0);
+  return load / effectiveWeight(deployment);
+}
+
+export function isSaturated(load: EngineLoad, limits: SaturationLimits): boolean {
+  return load.queue > limits.queue || (load.kvUsage !== undefined && load.kvUsage > limits.kv);
+}
+
+/**
+ * Prefix affinity first: the deployment that served the longest leading part of this prompt, if its engine
+ * reports it is not saturated (a deployment without a fresh reading cannot show that, so it gets none). Then
+ * everyone else by engine cost, as backups.
+ */
+const engineAware: Strategy = (deployments, random, saturation) => {
+  const ranked = byCost(deployments, engineCost, random);
+  let affine: DeploymentSnapshot | undefined;
+  for (const deployment of ranked) {
+    const blocks = deployment.prefixBlocks ?? 0;
+    if (blocks === 0 || deployment.engine === undefined || isSaturated(deployment.engine, saturation)) continue;
+    if (affine === undefined || blocks > affine.prefixBlocks!) affine = deployment;
+  }
+  return affine === undefined ? ranked : [affine, ...ranked.filter((d) => d !== affine)];
+};
+
+const strategies: Record<RoutingStrategy, Strategy> = {
+  weighted,
+  least_outstanding: leastOutstanding,
+  latency,
+  engine_aware: engineAware,
+};
 
 /** Cooling down after a 429, or closer to its upstream quota than `quotaShare` allows. */
 export function isLastResort(deployment: DeploymentSnapshot, now: number, quotaShare: number): boolean {
@@ -111,5 +180,6 @@ export function orderDeployments(
   const preferred = inRotation.filter((d) => !isLastResort(d, options.now, quotaShare));
   const lastResort = inRotation.filter((d) => isLastResort(d, options.now, quotaShare));
   const order = strategies[strategy];
-  return [...order(preferred, options.random), ...order(lastResort, options.random)];
+  const saturation = options.saturation ?? defaultSaturation;
+  return [...order(preferred, options.random, saturation), ...order(lastResort, options.random, saturation)];
 }

@@ -12,6 +12,8 @@ export interface Deployment {
   /** What its tokens cost over time: the config's `price` or `prices`, else the provider's list; unknown for self-hosted. */
   prices?: PriceSchedule;
   weight: number;
+  /** Where engine-aware routing reads its engine's load: the deployment's `metrics_url`, else the provider's. */
+  metricsUrl?: string;
 }
 
 export interface ModelRoute {

@@ -68,7 +68,14 @@ export interface OpenAICompatibleProviderOptions {
   base_url: string;
   api_key?: string;
   engine: EngineName;
+  /** Where the engine's Prometheus metrics are; default: `/metrics` at the base URL's origin path. */
+  metrics_url?: string;
   headers?: Record<string, string>;
+}
+
+/** vLLM, SGLang, TGI and llama.cpp serve `/metrics` beside `/v1`: `http://host:8000/v1` → `http://host:8000/metrics`. */
+export function defaultMetricsUrl(baseUrl: string): string {
+  return `${trimSlash(baseUrl).replace(/\/v1$/, '')}/metrics`;
 }
 
 export function createOpenAICompatibleAdapter(
@@ -79,7 +86,7 @@ export function createOpenAICompatibleAdapter(
   const base = trimSlash(options.base_url);
   const headers: Record<string, string> = { ...options.headers };
   if (options.api_key) headers.authorization = `Bearer ${options.api_key}`;
-  return createOpenAIWireAdapter({
+  const adapter = createOpenAIWireAdapter({
     name,
     type: 'openai-compatible',
     http: new UpstreamHttp(name, http),
@@ -88,4 +95,5 @@ export function createOpenAICompatibleAdapter(
     quirks: engineQuirks[options.engine],
     supportsCompletions: true,
   });
+  return { ...adapter, metricsUrl: options.metrics_url ?? defaultMetricsUrl(base) };
 }
