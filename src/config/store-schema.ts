@@ -18,4 +18,11 @@ export const storeSchema = z.strictObject({
   data_dir: z.string().min(1).default('./data'),
   /** PostgreSQL connections per process. */
   pool_size: z.number().int().min(2).max(100).default(10),
+  /**
+   * Longest wait for a PostgreSQL connection (a new one, or a free one from the pool). With the database down,
+   * an admin write fails with 503 store_unavailable after at most this plus `statement_timeout_ms`.
+   */
+  connect_timeout_ms: z.number().int().min(100).max(60_000).default(5000),
+  /** Longest one PostgreSQL statement may run (enforced by the server, and by the client when no answer comes). */
+  statement_timeout_ms: z.number().int().min(100).max(300_000).default(5000),
 });

@@ -17,6 +17,8 @@ export interface StoreSettings {
   schema: string;
   data_dir: string;
   pool_size: number;
+  connect_timeout_ms: number;
+  statement_timeout_ms: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -35,7 +37,16 @@ export async function openStores(settings: StoreSettings, keyPepper: string | un
   const pepper = resolvePepper(driver, keyPepper ?? env.SWITCHYARD_KEY_PEPPER, settings.data_dir, log);
   if (driver === 'memory') return openMemoryStores(pepper);
   if (driver === 'postgres') {
-    return openSqlStores({ kind: 'postgres', client: { connectionString: url }, schema: settings.schema, poolSize: settings.pool_size, pepper, log });
+    return openSqlStores({
+      kind: 'postgres',
+      client: { connectionString: url },
+      schema: settings.schema,
+      poolSize: settings.pool_size,
+      connectTimeoutMs: settings.connect_timeout_ms,
+      statementTimeoutMs: settings.statement_timeout_ms,
+      pepper,
+      log,
+    });
   }
   const embedded = await startEmbeddedDatabase(resolve(settings.data_dir, 'pglite'), (error) =>
     log.error('embedded database worker failed', { error: error.message }),

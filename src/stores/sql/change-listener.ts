@@ -2,14 +2,22 @@
  * The remote half of the change feed on PostgreSQL: one dedicated connection LISTENs on `switchyard_changes`
  * (fed by the triggers of migration 0001). Notifications arrive right after the writing transaction commits, so
  * another replica's revocation reaches this one's key cache in milliseconds. If the connection drops (or a
- * heartbeat fails) notifications may have been missed: it reconnects with backoff and emits `resync`.
+ * heartbeat fails) notifications may have been missed: it reconnects with backoff (250 ms doubling to 1 s, so
+ * a recovered database is noticed within about a second) and emits `resync`.
  */
 import pg from 'pg';
 import type { StoreChange, StoreLogger } from '../types.js';
 
 export const CHANGE_CHANNEL = 'switchyard_changes';
-const HEARTBEAT_MS = 10_000;
-const MAX_BACKOFF_MS = 5_000;
+const INITIAL_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 1000;
+
+export interface ChangeListenerOptions {
+  /** How often the connection is checked with `select 1`. */
+  heartbeatMs: number;
+  /** How long that check may take before the connection counts as lost. */
+  heartbeatTimeoutMs: number;
+}
 
 interface Payload {
   schema: string;
@@ -38,7 +46,7 @@ export class ChangeListener {
   private client: pg.Client | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
-  private backoffMs = 250;
+  private backoffMs = INITIAL_BACKOFF_MS;
   private closed = false;
 
   constructor(
@@ -46,6 +54,7 @@ export class ChangeListener {
     private readonly schema: string,
     private readonly emit: (change: StoreChange) => void,
     private readonly log: StoreLogger,
+    private readonly options: ChangeListenerOptions = { heartbeatMs: 5000, heartbeatTimeoutMs: 5000 },
   ) {}
 
   /** Resolves once listening; a failure here fails the store's open (the database is unreachable at start). */
@@ -54,7 +63,7 @@ export class ChangeListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ ...this.config, keepAlive: true, query_timeout: HEARTBEAT_MS });
+    const client = new pg.Client({ ...this.config, keepAlive: true, query_timeout: this.options.heartbeatTimeoutMs });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     client.on('notification', (message) => {
@@ -71,10 +80,10 @@ export class ChangeListener {
       throw error;
     }
     this.client = client;
-    this.backoffMs = 250;
+    this.backoffMs = INITIAL_BACKOFF_MS;
     this.heartbeat = setInterval(() => {
       client.query('select 1').catch((error: unknown) => this.lost(client, error as Error));
-    }, HEARTBEAT_MS).unref();
+    }, this.options.heartbeatMs).unref();
   }
 
   private lost(client: pg.Client, error: Error): void {
@@ -96,8 +105,11 @@ export class ChangeListener {
           this.emit({ kind: 'resync' });
         },
         (error: unknown) => {
+          // One line for the first failed attempt, not one per attempt for the length of the outage.
+          if (this.backoffMs === INITIAL_BACKOFF_MS) {
+            this.log.warn('store change feed still down; retrying every second', { error: (error as Error).message });
+          }
           this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-          this.log.warn('store change feed still down', { error: (error as Error).message, retry_ms: this.backoffMs });
           this.scheduleReconnect();
         },
       );

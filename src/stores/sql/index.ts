@@ -2,6 +2,8 @@
  * Opens the SQL stores on a `pg` connection: PostgreSQL itself, or embedded PGlite behind its socket (the same
  * driver code for both). Applies migrations, checks the key pepper against the one the stored keys were made
  * with, and on PostgreSQL starts the LISTEN change feed so other replicas' writes reach this one's caches.
+ * Every wait is bounded (connect, statement) and an unreachable database is reported as 503 store_unavailable
+ * (`unavailable.ts`); the pool drops broken connections and opens new ones, so it recovers without a restart.
  */
 import pg from 'pg';
 import { eq } from 'drizzle-orm';
@@ -14,6 +16,7 @@ import { applyMigrations } from './migrate.js';
 import { SqlRequestLogStore } from './request-log-store.js';
 import { storeMeta } from './schema.js';
 import { SqlKeyStore, SqlTenantStore, type Database } from './tenancy-stores.js';
+import { guardAvailability } from './unavailable.js';
 
 export interface SqlStoreOptions {
   kind: 'pglite' | 'postgres';
@@ -22,6 +25,12 @@ export interface SqlStoreOptions {
   /** PostgreSQL schema holding the tables (created if missing). PGlite always uses `public`. */
   schema: string;
   poolSize: number;
+  /** Longest wait for a connection (default 10 s). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: longest one statement may run, on the server and (plus a margin) on the client (default 30 s). */
+  statementTimeoutMs?: number;
+  /** PostgreSQL: how often the change feed checks its connection (default 5 s). */
+  heartbeatMs?: number;
   pepper: string;
   log: StoreLogger;
   /** Runs after the connections closed (stops the PGlite worker). */
@@ -62,11 +71,19 @@ export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
   const { kind, log } = options;
   const schema = kind === 'pglite' ? 'public' : options.schema;
   if (!schemaNamePattern.test(schema)) throw new Error(`store schema "${schema}" must match ${schemaNamePattern.source}`);
+  const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   const client: pg.ClientConfig = {
     application_name: 'switchyard',
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     ...options.client,
-    ...(kind === 'postgres' ? { options: `-c search_path=${schema}` } : {}),
+    ...(kind === 'postgres'
+      ? {
+          options: `-c search_path=${schema}`,
+          statement_timeout: statementTimeoutMs,
+          // The server's timeout cannot fire when the network is what failed: the client gives up a little later.
+          query_timeout: statementTimeoutMs + 1000,
+        }
+      : {}),
   };
   const changes = new ChangeEmitter();
   let connection: pg.Pool | pg.Client | undefined;
@@ -77,15 +94,18 @@ export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
     const db = drizzle({ client: connection });
     await checkPepper(db, options.pepper);
     if (kind === 'postgres') {
-      listener = new ChangeListener(client, schema, (change) => changes.emit(change), log);
+      listener = new ChangeListener(client, schema, (change) => changes.emit(change), log, {
+        heartbeatMs: options.heartbeatMs ?? 5000,
+        heartbeatTimeoutMs: statementTimeoutMs,
+      });
       await listener.start();
     }
     const hashKey = keyHasher(options.pepper);
     let closing: Promise<void> | undefined;
     return {
       kind,
-      tenants: new SqlTenantStore(db, changes),
-      keys: new SqlKeyStore(db, hashKey, changes),
+      tenants: guardAvailability(new SqlTenantStore(db, changes), kind),
+      keys: guardAvailability(new SqlKeyStore(db, hashKey, changes), kind),
       changes,
       requestLog: new SqlRequestLogStore(db),
       hashKey,
