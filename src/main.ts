@@ -80,6 +80,12 @@ async function main(): Promise<void> {
 async function run(): Promise<void> {
   const command = process.argv[2];
   if (command === undefined) return main();
+  if (command === 'sim') {
+    // Long-running, so it is not one of runCli's synchronous commands.
+    const { runSimCli } = await import('./cli/sim.js');
+    process.exitCode = await runSimCli(process.argv.slice(3));
+    return;
+  }
   const { runCli } = await import('./cli/index.js');
   const result = runCli(process.argv.slice(2));
   process.stdout.write(result.stdout);

@@ -13,6 +13,7 @@ export const cliUsage = `Usage: switchyard <command> [options]
 
 Commands:
   plan    estimate GPUs, latency, throughput and cost for serving a model (switchyard plan --help)
+  sim     serve a simulated vLLM-compatible engine driven by the capacity model (switchyard sim --help)
 `;
 
 export function runCli(argv: readonly string[]): CommandResult {
