@@ -3,7 +3,7 @@
  * migration in `./migrations` (see docs/stores.md); the app applies those migrations, never this file directly.
  * Tables are unqualified: the connection's `search_path` picks the schema, so tests run in their own.
  */
-import { boolean, doublePrecision, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, date, doublePrecision, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Budget, KeyScopes, Limits, Metadata } from '../../core/tenancy.js';
 
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -81,4 +81,24 @@ export const requestLog = pgTable(
     responseBody: text('response_body'),
   },
   (table) => [index('request_log_tenant_id_idx').on(table.tenantId, table.id), index('request_log_time_idx').on(table.time)],
+);
+
+/**
+ * Spend rolled up per tenant, key, public model and UTC day (DESIGN.md §6), added to in batches by the spend
+ * aggregator. Cost is exact decimal (nano-dollar scale) so sums of many small requests do not drift. No foreign
+ * keys: rollups outlive revoked keys.
+ */
+export const spendDaily = pgTable(
+  'spend_daily',
+  {
+    tenantId: text('tenant_id').notNull(),
+    keyId: text('key_id').notNull(),
+    model: text('model').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+    costUsd: numeric('cost_usd', { precision: 24, scale: 9 }).notNull().default('0'),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.keyId, table.model, table.day] }), index('spend_daily_day_idx').on(table.day)],
 );
