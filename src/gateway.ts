@@ -17,9 +17,14 @@ import type { RateLimiter } from './limits/types.js';
 import { openRateLimiter } from './limits/open.js';
 import { rateLimit } from './stages/rate-limit.js';
 import { observeAvailability } from './observability/dependency-events.js';
+import { RequestLog, type LineSink } from './observability/request-log/request-log.js';
+import type { RequestLogStore } from './stores/request-log.js';
+import { log } from './observability/log.js';
 
 export interface Gateway {
   readonly app: GatewayApp;
+  /** The request log: one record per request, written in batches (observability/request-log/). */
+  readonly requestLog: RequestLog;
   /** Breakers, budgets, stats, gates, health: for /admin, tests and embedding hosts. */
   readonly resilience: Resilience;
   config(): SwitchyardConfig;
@@ -46,6 +51,8 @@ export interface GatewayOptions {
   stores?: Stores;
   /** The rate-limit store; default: opened from the `limits` config and closed with the gateway. */
   limiter?: RateLimiter;
+  /** Where request log records go; default: `stores.requestLog` and process.stdout (per `request_log` config). */
+  requestLog?: { store?: RequestLogStore; stdout?: LineSink };
 }
 
 export function startGateway(config: SwitchyardConfig, options: GatewayOptions = {}): Gateway {
@@ -64,17 +71,26 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
     onStoreError: (_error, outcome) => metrics.countLimitStoreFailure(outcome),
   });
   const app = createApp(() => runtime, resilience, metrics, options.keys, limitRate);
+  const requestLog = new RequestLog({
+    settings: () => runtime.config.request_log,
+    store: options.requestLog?.store ?? options.stores?.requestLog,
+    stdout: options.requestLog?.stdout,
+    registry: metrics.registry,
+    warn: log.warn,
+  });
 
   const state = {
     app,
     resilience,
     stores: options.stores,
+    requestLog,
     readiness: () => (draining ? { ok: false, reason: 'shutting down' } : { ok: true }),
     draining: () => draining,
   };
 
   return {
     app,
+    requestLog,
     resilience,
     config: () => runtime.config,
     get draining() {
@@ -116,6 +132,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       const reason = new GatewayError('shutting_down', 'The gateway is shutting down.');
       for (const controller of inFlight) controller.abort(reason);
       resilience.close();
+      await requestLog.close();
       stopObservingLimiter?.();
       if (options.limiter === undefined) await limiter.close();
       await runtime.close();

@@ -17,6 +17,7 @@ import * as anthropic from './anthropic/messages.js';
 import type { Resilience } from '../reliability/resilience.js';
 import { authorizeAdmin, type AdminAccess } from '../stages/authorize-admin.js';
 import type { Stores } from '../stores/types.js';
+import type { RequestLog } from '../observability/request-log/request-log.js';
 import * as openai from './openai.js';
 import * as system from './system.js';
 
@@ -25,6 +26,8 @@ export interface GatewayState {
   resilience: Resilience;
   /** Tenants and keys for the admin API; absent in library mode without stores (those routes answer 503). */
   stores?: Stores;
+  /** One record per request when its last byte is out (not for system routes). */
+  requestLog?: RequestLog;
   readiness(): { ok: boolean; reason?: string };
   /** True once shutdown began: API requests are refused (503), probes and metrics still answer. */
   draining(): boolean;
@@ -128,6 +131,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     ctx.releaseLimits?.();
     metrics.inFlight.dec();
     metrics.recordRequest(ctx, response.status, ctx.errorCode);
+    state.requestLog?.record(ctx, response.status, { request: request.body, response: response.body });
   };
   return response;
 }

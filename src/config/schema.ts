@@ -12,6 +12,8 @@ import { limitsConfigSchema } from './limits-schema.js';
 import { engineAwareSchema } from './engine-aware-schema.js';
 import { alertsConfigSchema, budgetsConfigSchema, pricesConfigSchema } from './money-schema.js';
 import { storeSchema } from './store-schema.js';
+import { requestLogConfigSchema } from './request-log-schema.js';
+import { contextOverflowSchema } from './token-budget-schema.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -121,6 +123,8 @@ export const modelSchema = z.strictObject({
   fallbacks: z.array(modelName).default([]),
   context_window: z.number().int().positive().optional(),
   max_output_tokens: z.number().int().positive().optional(),
+  /** What to do with a request that would not fit `context_window` (docs/token-budgets.md); default reject. */
+  context_overflow: contextOverflowSchema.optional(),
   /** What the model is for; `/v1/embeddings` only routes to embedding models, chat endpoints to the others. */
   kind: z.enum(['chat', 'embedding']).default('chat'),
   owned_by: z.string().optional(),
@@ -167,6 +171,7 @@ export const configSchema = z
     resilience: resilienceSchema.prefault({}),
     store: storeSchema.prefault({}),
     limits: limitsConfigSchema.prefault({}),
+    request_log: requestLogConfigSchema.prefault({}),
     /** Dated prices by upstream model, overriding the shipped list prices (docs/budgets.md). */
     prices: pricesConfigSchema.default([]),
     budgets: budgetsConfigSchema.prefault({}),
@@ -190,6 +195,8 @@ export const configSchema = z
           }
         });
       checkFallbacks(model.fallbacks, ['models', name, 'fallbacks']);
+      const summarizer = model.context_overflow?.summarize_with;
+      if (summarizer !== undefined) checkFallbacks([summarizer], ['models', name, 'context_overflow', 'summarize_with']);
       for (const [kind, targets] of Object.entries(model.fallbacks_on)) {
         checkFallbacks(targets, ['models', name, 'fallbacks_on', kind]);
       }

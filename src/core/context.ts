@@ -68,6 +68,8 @@ export interface GatewayContext {
   costUsd?: number;
   /** The error code the request ended with, also when it failed after the commit point (in-band). */
   errorCode?: string;
+  /** Messages the token budget removed to fit the model's context window (`x-switchyard-trimmed`). */
+  trimmedMessages?: number;
 }
 
 export function createContext(
