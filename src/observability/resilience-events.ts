@@ -1,9 +1,11 @@
-/** Turns resilience events into metrics and log lines: breaker transitions and outage alerts. */
+/** Turns resilience events into metrics and log lines: breaker transitions, outage alerts, engine-aware routing. */
 import type { Resilience } from '../reliability/resilience.js';
+import { observeEngineRouting } from './engine-routing-metrics.js';
 import { log } from './log.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export function observeResilience(resilience: Resilience, metrics: GatewayMetrics): void {
+  observeEngineRouting(resilience.engineAware, metrics.registry);
   resilience.breakers.onTransition((deployment, from, to, reason) => {
     metrics.setCircuitState(deployment, to);
     const fields = { deployment, from, to, reason };

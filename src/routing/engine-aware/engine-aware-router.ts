@@ -5,6 +5,7 @@
  * same prefix (the same conversation, or the same system prompt) follows it and the next score counts it.
  */
 import { systemClock, type Clock } from '../../core/clock.js';
+import type { Timers } from '../../core/timers.js';
 import type { EngineAwareConfig } from '../../config/engine-aware-schema.js';
 import {
   orderDeployments,
@@ -58,6 +59,7 @@ interface ModelState {
 
 export interface EngineAwareRouterOptions {
   clock?: Clock;
+  timers?: Timers;
   /** Scrapes in flight at once, across all engines. */
   maxConcurrentScrapes?: number;
 }
@@ -96,6 +98,7 @@ export class EngineAwareRouter {
     this.clock = options.clock ?? systemClock;
     this.scraper = new EngineMetricsScraper({
       clock: this.clock,
+      timers: options.timers,
       maxConcurrent: options.maxConcurrentScrapes,
       markOf: (url) => this.dispatches.get(url) ?? 0,
       onScrape: (_url, outcome) => {

@@ -8,6 +8,7 @@
  */
 import { Agent, request } from 'undici';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { systemTimers, type TimerHandle, type Timers } from '../../core/timers.js';
 import { readEngineLoad, type EngineReading } from './engine-reading.js';
 
 export interface ScrapeTarget {
@@ -23,6 +24,7 @@ export type ScrapeOutcome = 'ok' | 'no_metrics' | 'failed';
 
 export interface EngineMetricsScraperOptions {
   clock?: Clock;
+  timers?: Timers;
   /** Scrapes in flight at once, across all targets. */
   maxConcurrent?: number;
   /** Largest metrics page read, bytes. */
@@ -41,7 +43,7 @@ export interface StoredReading extends EngineReading {
 interface TargetState {
   target: ScrapeTarget;
   lastDemandAt: number;
-  timer?: NodeJS.Timeout;
+  timer?: TimerHandle;
   inFlight: boolean;
   reading?: StoredReading;
 }
@@ -51,6 +53,7 @@ export const defaultMaxMetricsBodyBytes = 4 * 1024 * 1024;
 
 export class EngineMetricsScraper {
   private readonly clock: Clock;
+  private readonly timers: Timers;
   private readonly maxConcurrent: number;
   private readonly maxBodyBytes: number;
   private readonly onScrape: EngineMetricsScraperOptions['onScrape'];
@@ -62,6 +65,7 @@ export class EngineMetricsScraper {
 
   constructor(options: EngineMetricsScraperOptions = {}) {
     this.clock = options.clock ?? systemClock;
+    this.timers = options.timers ?? systemTimers;
     this.maxConcurrent = options.maxConcurrent ?? defaultMaxConcurrentScrapes;
     this.maxBodyBytes = options.maxBodyBytes ?? defaultMaxMetricsBodyBytes;
     this.onScrape = options.onScrape;
@@ -74,7 +78,7 @@ export class EngineMetricsScraper {
     for (const target of targets) next.set(target.url, target);
     for (const [url, state] of this.states) {
       if (next.has(url)) continue;
-      clearTimeout(state.timer);
+      if (state.timer !== undefined) this.timers.clearTimeout(state.timer);
       this.states.delete(url);
     }
     for (const [url, target] of next) {
@@ -114,18 +118,16 @@ export class EngineMetricsScraper {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const state of this.states.values()) clearTimeout(state.timer);
+    for (const state of this.states.values()) if (state.timer !== undefined) this.timers.clearTimeout(state.timer);
     this.states.clear();
     await this.agent.close();
   }
 
   private schedule(state: TargetState, delayMs: number): void {
-    const timer = setTimeout(() => {
+    state.timer = this.timers.setTimeout(() => {
       state.timer = undefined;
       void this.tick(state);
     }, delayMs);
-    timer.unref();
-    state.timer = timer;
   }
 
   private async tick(state: TargetState): Promise<void> {
