@@ -1,10 +1,14 @@
 /**
  * Every admin route, in the order the OpenAPI document lists them. To add routes, declare them with
- * `defineAdminRoute` in your module and spread your array here (see registry.ts).
+ * `defineAdminRoute` in your module and spread your array into `declaredRoutes` (see registry.ts).
  */
+import { budgetRoutes } from './budgets.js';
+import { keyRoutes } from './keys.js';
+import { openApiRoute } from './openapi.js';
 import type { AdminRoute } from './registry.js';
 import { resilienceRoutes } from './resilience.js';
+import { tenantRoutes } from './tenants.js';
 
-const declaredRoutes: readonly AdminRoute[] = [...resilienceRoutes];
+const declaredRoutes: readonly AdminRoute[] = [...tenantRoutes, ...keyRoutes, ...budgetRoutes, ...resilienceRoutes];
 
-export const adminRoutes: readonly AdminRoute[] = declaredRoutes;
+export const adminRoutes: readonly AdminRoute[] = [...declaredRoutes, openApiRoute(() => adminRoutes)];
