@@ -46,7 +46,12 @@ export function createEngineMetrics(engine: SimEngine): EngineMetrics {
   }).set({ model_name: modelName, block_size: String(capacity.blockSize), num_gpu_blocks: String(capacity.numGpuBlocks),
     enable_prefix_caching: String(engine.config.options.enablePrefixCaching) }, 1);
 
-  const counter = (name: string, help: string) => new Counter({ name, help, labelNames, registers }).labels(labels);
+  // Bound and zeroed, so every series is exported from the first scrape (rate() needs the zero).
+  const counter = (name: string, help: string) => {
+    const child = new Counter({ name, help, labelNames, registers }).labels(labels);
+    child.inc(0);
+    return child;
+  };
   const preemptions = counter('vllm:num_preemptions_total', 'Cumulative number of preemptions from the engine.');
   const prefixQueries = counter('vllm:prefix_cache_queries_total', 'Prefix cache queries, in terms of number of queried tokens.');
   const prefixHits = counter('vllm:prefix_cache_hits_total', 'Prefix cache hits, in terms of number of cached tokens.');
