@@ -8,6 +8,7 @@
  */
 import type { ApiKey, Budget, KeyScopes, Limits, Metadata, ResolvedKey, Tenant } from '../core/tenancy.js';
 import type { RequestLogStore } from './request-log.js';
+import type { SpendStore } from './spend.js';
 
 export interface NewTenant {
   /** Chosen by the operator (`acme`, `team-search`); generated (`ten_…`) when absent. */
@@ -97,6 +98,8 @@ export interface Stores {
   readonly changes: ChangeFeed;
   /** Where the request log writer appends (observability/request-log/). */
   readonly requestLog: RequestLogStore;
+  /** Spend rollups per tenant, key, model and day (budgets/spend-aggregator.ts writes them). */
+  readonly spend: SpendStore;
   /** The pepper keys are hashed with; the key cache hashes presented secrets with the same one. */
   hashKey(secret: string): string;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import type { ApiKey, ResolvedKey, Tenant } from '../../core/tenancy.js';
 import { ChangeEmitter } from '../change-emitter.js';
 import { keyHasher } from '../key-secret.js';
 import { MemoryRequestLogStore } from './request-log-store.js';
+import { MemorySpendStore } from './spend-store.js';
 import {
   checkKeyPatch,
   checkTenantPatch,
@@ -175,6 +176,7 @@ export function openMemoryStores(pepper: string): Stores {
     keys: new MemoryKeyStore(tenants.rows, hashKey, changes),
     changes,
     requestLog: new MemoryRequestLogStore(),
+    spend: new MemorySpendStore(),
     hashKey,
     close: async () => undefined,
   };

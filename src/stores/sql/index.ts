@@ -14,6 +14,7 @@ import type { StoreLogger, Stores } from '../types.js';
 import { ChangeListener } from './change-listener.js';
 import { applyMigrations } from './migrate.js';
 import { SqlRequestLogStore } from './request-log-store.js';
+import { SqlSpendStore } from './spend-store.js';
 import { storeMeta } from './schema.js';
 import { SqlKeyStore, SqlTenantStore, type Database } from './tenancy-stores.js';
 import { guardAvailability } from './unavailable.js';
@@ -108,6 +109,7 @@ export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
       keys: guardAvailability(new SqlKeyStore(db, hashKey, changes), kind),
       changes,
       requestLog: new SqlRequestLogStore(db),
+      spend: new SqlSpendStore(db),
       hashKey,
       close() {
         closing ??= (async () => {
