@@ -54,8 +54,10 @@ function components(registry: z.core.$ZodRegistry<{ id?: string }>, io: 'input' 
 
 /** A schema's component name: its own `.meta({ id })`, else one derived from the operation. */
 function register(registry: z.core.$ZodRegistry<{ id?: string }>, schema: z.ZodType, fallbackId: string): string {
+  const registered = registry.get(schema)?.id;
+  if (registered !== undefined) return registered;
   const id = z.globalRegistry.get(schema)?.id ?? fallbackId;
-  if (!registry.has(schema)) registry.add(schema, { id });
+  registry.add(schema, { id });
   return id;
 }
 
