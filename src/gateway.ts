@@ -17,6 +17,8 @@ import type { RateLimiter } from './limits/types.js';
 import { openRateLimiter } from './limits/open.js';
 import { rateLimit } from './stages/rate-limit.js';
 import { observeAvailability } from './observability/dependency-events.js';
+import { openSharedState } from './stores/redis/shared-state.js';
+import { KillSwitchSharing } from './routing/kill-switch-sharing.js';
 import { RequestLog, type LineSink } from './observability/request-log/request-log.js';
 import type { RequestLogStore } from './stores/request-log.js';
 import { log } from './observability/log.js';
@@ -61,9 +63,16 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   const inFlight = new Set<AbortController>();
   const idleWaiters: (() => void)[] = [];
   const metrics = new GatewayMetrics({ processMetrics: options.processMetrics });
-  const resilience = new Resilience(config, options.resilience);
+  // Cluster mode: breaker transitions and kill switches shared through Redis (unless the caller brings a store).
+  const shared =
+    options.resilience?.breakerStore === undefined
+      ? openSharedState(config.shared_state, process.env, () => runtime.config.resilience.circuit_breaker.open_ms)
+      : undefined;
+  const resilience = new Resilience(config, shared ? { ...options.resilience, breakerStore: shared.breakers } : options.resilience);
   resilience.configure(config, runtime.routes);
   observeResilience(resilience, metrics);
+  const killSwitchSharing = shared && new KillSwitchSharing(resilience.stats, shared.killSwitches, { syncMs: config.shared_state.sync_interval_ms });
+  const stopObservingShared = shared && observeAvailability(shared.availability, 'redis_shared_state', metrics);
   const limiter = options.limiter ?? openRateLimiter(config.limits, process.env);
   const stopObservingLimiter = limiter.availability ? observeAvailability(limiter.availability, 'redis_rate_limits', metrics) : undefined;
   const limitRate = rateLimit(limiter, {
@@ -132,6 +141,9 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       const reason = new GatewayError('shutting_down', 'The gateway is shutting down.');
       for (const controller of inFlight) controller.abort(reason);
       resilience.close();
+      killSwitchSharing?.close();
+      stopObservingShared?.();
+      await shared?.close();
       await requestLog.close();
       stopObservingLimiter?.();
       if (options.limiter === undefined) await limiter.close();

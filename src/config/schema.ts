@@ -12,6 +12,7 @@ import { limitsConfigSchema } from './limits-schema.js';
 import { engineAwareSchema } from './engine-aware-schema.js';
 import { alertsConfigSchema, budgetsConfigSchema, pricesConfigSchema } from './money-schema.js';
 import { storeSchema } from './store-schema.js';
+import { sharedStateConfigSchema } from './shared-state-schema.js';
 import { requestLogConfigSchema } from './request-log-schema.js';
 import { contextOverflowSchema } from './token-budget-schema.js';
 
@@ -171,6 +172,8 @@ export const configSchema = z
     resilience: resilienceSchema.prefault({}),
     store: storeSchema.prefault({}),
     limits: limitsConfigSchema.prefault({}),
+    /** Circuit breakers and kill switches shared across replicas (docs/resilience.md). */
+    shared_state: sharedStateConfigSchema.prefault({}),
     request_log: requestLogConfigSchema.prefault({}),
     /** Dated prices by upstream model, overriding the shipped list prices (docs/budgets.md). */
     prices: pricesConfigSchema.default([]),

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Availability } from '../core/availability.js';
-import { closeRedis, connectRedis } from '../stores/redis/connect.js';
+import { closeRedis, connectRedis, withinTimeout } from '../stores/redis/connect.js';
 import { gcra } from './gcra.js';
 import { ACQUIRE_SCRIPT, ADJUST_SCRIPT, GCRA_SCRIPT } from './redis-scripts.js';
 import type { ConcurrencyCheck, ConcurrencyOutcome, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
@@ -137,43 +137,14 @@ export class RedisRateLimiter implements RateLimiter {
    * Nothing is queued: a call that could not be sent in time is never sent late.
    */
   private async bounded<T>(work: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RateLimiterUnavailable(`Redis did not answer within ${this.timeoutMs} ms.`)), this.timeoutMs);
-    });
     try {
-      const result = await Promise.race([this.whenReady(timeout).then(work), timeout]);
+      const result = await withinTimeout(this.redis, this.availability, this.timeoutMs, work);
       this.answered();
       return result;
     } catch (error) {
       if (isServerReply(error)) this.answered();
       else this.unanswered(error);
       throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /**
-   * Ready now, or (while Redis counts as up: the first connection, a fresh reconnect) as soon as it is, within the
-   * call's time. During a known outage a call fails at once instead of waiting out its timeout.
-   */
-  private async whenReady(timeout: Promise<never>): Promise<void> {
-    if (this.redis.status === 'ready') return;
-    if (!this.availability.up) throw new RateLimiterUnavailable(`Redis is unreachable (connection ${this.redis.status}).`);
-    let onReady: (() => void) | undefined;
-    let onError: ((error: Error) => void) | undefined;
-    const ready = new Promise<void>((resolve, reject) => {
-      onReady = resolve;
-      onError = reject;
-      this.redis.once('ready', onReady);
-      this.redis.once('error', onError);
-    });
-    try {
-      await Promise.race([ready, timeout]);
-    } finally {
-      this.redis.off('ready', onReady!);
-      this.redis.off('error', onError!);
     }
   }
 

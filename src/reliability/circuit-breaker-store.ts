@@ -4,7 +4,8 @@
  * deployment fail, the others stop sending it traffic too. Only transitions travel, not counts: each node still
  * decides on its own traffic, and a lost message only costs the sharing, never correctness.
  *
- * `publish` may be asynchronous (Redis pub/sub); breakers never await it on the request path.
+ * `publish` may be asynchronous (Redis pub/sub); breakers never await it on the request path. Implementations:
+ * `InMemoryBreakerStateStore` below (gateways in one process), `stores/redis/breaker-state-store.ts` (replicas).
  */
 import type { BreakerState, TransitionReason } from './circuit-breaker.js';
 
@@ -15,6 +16,8 @@ export interface BreakerTransition {
   reason: TransitionReason;
   /** The node that made the transition, so it can ignore its own messages coming back. */
   origin: string;
+  /** How long ago it was made, when not just now (a replica catching up after it started or reconnected). */
+  ageMs?: number;
 }
 
 export interface BreakerStateStore {

@@ -214,16 +214,23 @@ export class CircuitBreaker {
     }
   }
 
-  /** Follows a transition another node made: its opening, or its successful probes. Returns whether it applied. */
-  applyRemote(to: BreakerState): boolean {
+  /**
+   * Follows a transition another node made `ageMs` ago: its opening, or its successful probes. Dated then, so
+   * an opening heard late (a replica that just started) does not keep the breaker open longer than `open_ms`
+   * from the moment it really opened. Returns whether it applied.
+   */
+  applyRemote(to: BreakerState, ageMs = 0): boolean {
     const state = this.advance();
     if (!this.options.enabled) return false;
+    const now = this.clock.now();
+    const at = now - Math.max(0, ageMs);
     if (to === 'open' && state !== 'open') {
-      this.transition('open', 'remote_open');
+      if (at + this.options.openMs <= now) return false; // its open period is already over
+      this.transition('open', 'remote_open', at);
       return true;
     }
     if (to === 'recovering' && (state === 'open' || state === 'half_open')) {
-      this.transition('recovering', 'remote_recovering');
+      this.transition('recovering', 'remote_recovering', at);
       return true;
     }
     return false;

@@ -106,7 +106,7 @@ export class CircuitBreakers {
   private applyRemote(transition: BreakerTransition): void {
     if (transition.origin === this.nodeId) return;
     try {
-      this.get(transition.deploymentId).applyRemote(transition.to);
+      this.get(transition.deploymentId).applyRemote(transition.to, transition.ageMs);
     } catch (error) {
       this.sharing.onError?.(error);
     }

@@ -6,6 +6,8 @@
  * Per attempt: `const finish = stats.begin(id)` before sending; `stats.observeQuota(id, headers)` when the
  * response headers arrive; `finish({ ok, latencyMs })` when the attempt is over (a stream's end, with its time
  * to first byte as the latency); after a 429 with retry-after, `stats.cooldown(id, clock.now() + ms)`.
+ * Kill switches set here are announced to `onKillSwitch` listeners, which share them with other replicas
+ * (`kill-switch-sharing.ts`); theirs arrive through `replaceKillSwitches`.
  */
 import { systemClock, type Clock } from '../core/clock.js';
 import type { HeaderLookup } from '../core/upstream-http.js';
@@ -33,6 +35,8 @@ export interface AttemptOutcome {
 export type FinishAttempt = (outcome: AttemptOutcome) => void;
 
 export type KillSwitchTarget = { deployment: string } | { provider: string } | { model: string };
+
+export type KillSwitchListener = (target: KillSwitchTarget, disabled: boolean) => void;
 
 /** What `snapshot` needs to know of a deployment beyond its id: its config and its breaker's weight. */
 export interface DeploymentRef {
@@ -69,6 +73,7 @@ export class DeploymentStats {
   private readonly states = new Map<string, DeploymentState>();
   /** Kill switches in force, by `targetKey`. */
   private readonly disabledTargets = new Map<string, KillSwitchTarget>();
+  private readonly killSwitchListeners = new Set<KillSwitchListener>();
 
   constructor(options: DeploymentStatsOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -146,10 +151,28 @@ export class DeploymentStats {
   /** Takes a deployment, every deployment of a provider, or every deployment of a model out of rotation. */
   disable(target: KillSwitchTarget): void {
     this.disabledTargets.set(targetKey(target), target);
+    this.announce(target, true);
   }
 
   enable(target: KillSwitchTarget): void {
     this.disabledTargets.delete(targetKey(target));
+    this.announce(target, false);
+  }
+
+  /** Hears every `disable` / `enable` made on this replica; returns the unsubscribe function. */
+  onKillSwitch(listener: KillSwitchListener): () => void {
+    this.killSwitchListeners.add(listener);
+    return () => this.killSwitchListeners.delete(listener);
+  }
+
+  /** Adopts the switches in force across replicas, silently (they came from the shared store). */
+  replaceKillSwitches(targets: readonly KillSwitchTarget[]): void {
+    this.disabledTargets.clear();
+    for (const target of targets) this.disabledTargets.set(targetKey(target), target);
+  }
+
+  private announce(target: KillSwitchTarget, disabled: boolean): void {
+    for (const listener of [...this.killSwitchListeners]) listener(target, disabled);
   }
 
   isDisabled(id: string, provider: string, model: string): boolean {
@@ -194,7 +217,7 @@ export class DeploymentStats {
   }
 }
 
-function targetKey(target: KillSwitchTarget): string {
+export function targetKey(target: KillSwitchTarget): string {
   if ('deployment' in target) return `deployment:${target.deployment}`;
   if ('provider' in target) return `provider:${target.provider}`;
   return `model:${target.model}`;

@@ -72,3 +72,44 @@ export async function closeRedis(redis: Redis): Promise<void> {
   }
   redis.disconnect();
 }
+
+export class RedisUnavailable extends Error {
+  override readonly name = 'RedisUnavailable';
+}
+
+/**
+ * Resolves when `redis` is ready: now, or (while it counts as up: the first connection, a fresh reconnect) as
+ * soon as it is, unless `timeout` rejects first. During a known outage it rejects at once instead of waiting
+ * out the timeout, so callers fail fast and nothing is queued to run late.
+ */
+export async function whenReady(redis: Redis, availability: Availability, timeout: Promise<never>): Promise<void> {
+  if (redis.status === 'ready') return;
+  if (!availability.up) throw new RedisUnavailable(`Redis is unreachable (connection ${redis.status}).`);
+  let onReady: (() => void) | undefined;
+  let onError: ((error: Error) => void) | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    onReady = resolve;
+    onError = reject;
+    redis.once('ready', onReady);
+    redis.once('error', onError);
+  });
+  try {
+    await Promise.race([ready, timeout]);
+  } finally {
+    redis.off('ready', onReady!);
+    redis.off('error', onError!);
+  }
+}
+
+/** Runs `work` once `redis` is ready, all within `timeoutMs`; rejects with RedisUnavailable otherwise. */
+export async function withinTimeout<T>(redis: Redis, availability: Availability, timeoutMs: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RedisUnavailable(`Redis did not answer within ${timeoutMs} ms.`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([whenReady(redis, availability, timeout).then(work), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
