@@ -10,7 +10,7 @@ import { diurnalTraffic, parseTrafficCsv } from '../../src/plan/simulate/traffic
 const capacity: ReplicaCapacity = { requestsPerMinute: 100, outputTokensPerSecond: 1000, gpusPerReplica: 1, gpuHourlyUsd: 2 };
 const settings = { sloQueueSeconds: 1, maxWaitSeconds: 60 };
 const flat = (minutes: number, rpm: number) => Array.from({ length: minutes }, () => rpm);
-const run = (curve: number[], policy: Partial<ScalingPolicyInput>) =>
+const run = (curve: readonly number[], policy: Partial<ScalingPolicyInput>) =>
   simulateScaling(curve, scalingPolicySchema.parse({ name: 'test', maxReplicas: 10, ...policy }), capacity, settings);
 const firstMinute = (result: SimulationResult, from: number, predicate: (m: SimulationResult['minutes'][number]) => boolean) =>
   result.minutes.find((m) => m.minute >= from && predicate(m))?.minute;
