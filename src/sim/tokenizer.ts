@@ -1,14 +1,15 @@
 /**
  * Deterministic tokenisation for the simulated engine. Text is split the way byte-level BPE pre-tokenisers split it
- * (a word with its leading space, digit runs, punctuation runs, whitespace), long pieces are cut into 4-character
- * tokens, and each piece maps to an id by hash. The split is left to right and context-free, so two prompts that
+ * (a word with its leading space, digit runs, punctuation runs, whitespace); a piece of up to 6 characters is one
+ * token (common words are), a longer one is cut into 4-character tokens; each token maps to an id by hash. The split is left to right and context-free, so two prompts that
  * share a text prefix share the token prefix (up to the piece where they diverge), which is what the prefix cache
  * needs. Counts are close to real tokenisers for English (about 4 characters per token).
  */
 import { hashString } from '../providers/sim/generate.js';
 
 const pretokenPattern = /'(?:s|t|re|ve|m|ll|d)| ?\p{L}+| ?\p{N}{1,3}| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
-const maxPieceChars = 4;
+const wholePieceChars = 6;
+const chunkChars = 4;
 
 /** Vocabulary size of the id space (Llama 3's is 128,256); ids below `specialTokenCount` are reserved. */
 export const vocabularySize = 128_256;
@@ -31,7 +32,11 @@ export function tokenize(text: string): number[] {
   const ids: number[] = [];
   for (const match of text.matchAll(pretokenPattern)) {
     const piece = match[0];
-    for (let start = 0; start < piece.length; start += maxPieceChars) ids.push(pieceId(piece.slice(start, start + maxPieceChars)));
+    if (piece.length <= wholePieceChars) {
+      ids.push(pieceId(piece));
+      continue;
+    }
+    for (let start = 0; start < piece.length; start += chunkChars) ids.push(pieceId(piece.slice(start, start + chunkChars)));
   }
   return ids;
 }
