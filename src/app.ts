@@ -13,7 +13,7 @@ import type { GatewayContext } from './core/context.js';
 import { GatewayError } from './core/errors.js';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from './core/openai-schema.js';
 import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse, ModelInfo, Usage } from './core/openai-types.js';
-import type { Operation, UpstreamCall } from './core/provider.js';
+import type { ChunkStream, Operation, UpstreamCall } from './core/provider.js';
 import type { Runtime } from './runtime.js';
 import { costOf } from './core/pricing.js';
 import { authenticate } from './stages/authenticate.js';
@@ -29,10 +29,10 @@ import { degradedAnswer } from './reliability/degraded.js';
 import { firstOf } from './reliability/first-chunk.js';
 import { GatewayMetrics } from './observability/metrics.js';
 
-/** A finished answer, or a stream whose first item already arrived. */
+/** A finished answer, or a stream whose first batch of chunks already arrived (see `ChunkStream`). */
 export type Answer<R, C> =
   | { kind: 'complete'; response: R }
-  | { kind: 'stream'; first: C; rest: AsyncIterator<C> };
+  | { kind: 'stream'; first: C[]; rest: AsyncIterator<C[]> };
 
 export interface GatewayApp {
   readonly metrics: GatewayMetrics;
@@ -76,18 +76,22 @@ export function createApp(
     ctx.price = candidate.deployment.prices?.at(Date.now());
   }
 
+  function noteUsage(ctx: GatewayContext, batch: readonly { usage?: Usage | null }[]): void {
+    for (const chunk of batch) if (chunk.usage) ctx.usage = chunk.usage;
+  }
+
   /** Passes a stream through, noting usage as it goes by, and settles the attempt when the stream ends. */
   async function* tracked<C extends { usage?: Usage | null }>(
     ctx: GatewayContext,
-    rest: AsyncIterator<C>,
+    rest: AsyncIterator<C[]>,
     settle: (ok: boolean) => void,
-  ): AsyncGenerator<C> {
+  ): AsyncGenerator<C[]> {
     let ok = false;
     try {
       for (;;) {
         const next = await rest.next();
         if (next.done) break;
-        if (next.value.usage) ctx.usage = next.value.usage;
+        noteUsage(ctx, next.value);
         yield next.value;
       }
       ok = true;
@@ -103,14 +107,14 @@ export function createApp(
     chain: FallbackChain,
     stream: boolean,
     complete: (candidate: Candidate, call: UpstreamCall) => Promise<R>,
-    open: ((candidate: Candidate, call: UpstreamCall) => AsyncIterable<C>) | undefined,
+    open: ((candidate: Candidate, call: UpstreamCall) => ChunkStream<C>) | undefined,
   ): Promise<Answer<R, C>> {
     if (stream && open !== undefined) {
       const opened = await runAttempts(ctx, chain, resilience, (candidate, call) => firstOf(open(candidate, call), candidate));
       served(ctx, opened.candidate);
       ctx.ttftMs = performance.now() - ctx.startedAt;
       const { first, rest } = opened.value;
-      if (first.usage) ctx.usage = first.usage;
+      noteUsage(ctx, first);
       const iterator = tracked(ctx, rest, opened.settle);
       ctx.releaseAttempt = () => {
         void iterator.return(undefined);

@@ -9,14 +9,18 @@ import { requestIdFrom, type EdgeResponse } from './edge.js';
 
 class BodyTooLarge extends Error {}
 class BodyTimeout extends Error {}
+class ClientLeft extends Error {}
 
 function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Uint8Array> {
   return new Promise<Uint8Array>((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     if (declared > limit) return reject(new BodyTooLarge());
-    const timer = setTimeout(() => reject(new BodyTimeout()), timeoutMs);
-    req.once('end', () => clearTimeout(timer));
-    req.once('close', () => clearTimeout(timer));
+    let timer: NodeJS.Timeout | undefined;
+    // A body that came in the same packets as its headers is parsed by the next tick and needs no timer: most
+    // requests then run on one timer (their deadline) instead of two.
+    process.nextTick(() => {
+      if (!req.complete && !req.destroyed) timer = setTimeout(() => reject(new BodyTimeout()), timeoutMs);
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -28,10 +32,16 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('end', () => {
+      clearTimeout(timer);
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
     req.on('error', reject);
-    // A client that leaves mid-upload: without this the request would stay tracked until shutdown's grace ends.
-    req.on('close', () => reject(new Error('the client closed the connection before the body was complete')));
+    req.once('close', () => {
+      clearTimeout(timer);
+      // A client that leaves mid-upload: without this the request would stay tracked until shutdown's grace ends.
+      if (!req.complete) reject(new ClientLeft());
+    });
   });
 }
 
@@ -51,9 +61,24 @@ function writeError(res: ServerResponse, requestId: string, error: GatewayError,
   res.writeHead(error.status, headers).end(JSON.stringify(openAIErrorBody(error)));
 }
 
+/**
+ * Writes each frame as it comes. Frames made before the event loop next waits for I/O (a stream's last batch,
+ * `[DONE]` and the chunked terminator) leave in one socket write: the response is corked at the first of them
+ * and uncorked on the next tick, which runs before any further upstream read, so no frame waits for one.
+ */
 async function writeStream(res: ServerResponse, stream: AsyncIterable<string>): Promise<void> {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
   for await (const frame of stream) {
     if (res.destroyed) break;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
     if (!res.write(frame)) {
       await new Promise<void>((resolve) => {
         res.once('drain', resolve);

@@ -15,30 +15,38 @@ interface StreamChunk {
 }
 
 /**
- * Re-encodes an internal chunk stream as OpenAI SSE. Usage-only chunks reach the client only when it asked
- * (`stream_options.include_usage`). A failure after the commit point is reported in-band as an `error` event,
- * with no `[DONE]`, so no client mistakes a cut-off answer for a complete one.
+ * Re-encodes an internal chunk stream as OpenAI SSE, one string per batch (one socket write per upstream read).
+ * Usage-only chunks reach the client only when it asked (`stream_options.include_usage`). A failure after the
+ * commit point is reported in-band as an `error` event, with no `[DONE]`, so no client mistakes a cut-off answer
+ * for a complete one.
  */
 export async function* openAISSE<C extends StreamChunk>(
   ctx: GatewayContext,
-  answer: { first: C; rest: AsyncIterator<C> },
+  answer: { first: C[]; rest: AsyncIterator<C[]> },
   includeUsage: boolean,
 ): AsyncGenerator<string> {
-  const encode = (chunk: C): string | undefined => {
-    if (chunk.choices.length === 0 && chunk.usage) return includeUsage ? encodeSSE(chunk) : undefined;
-    // Assigning undefined (JSON.stringify drops it) rather than `delete` keeps the chunk's shape: deleting a
-    // property turns every chunk object into a slow dictionary-mode object on the hot path.
-    if (!includeUsage && chunk.usage !== undefined) chunk.usage = undefined;
-    return encodeSSE(chunk);
+  const encode = (batch: C[]): string => {
+    let frames = '';
+    for (const chunk of batch) {
+      if (chunk.choices.length === 0 && chunk.usage) {
+        if (includeUsage) frames += encodeSSE(chunk);
+        continue;
+      }
+      // Assigning undefined (JSON.stringify drops it) rather than `delete` keeps the chunk's shape: deleting a
+      // property turns every chunk object into a slow dictionary-mode object on the hot path.
+      if (!includeUsage && chunk.usage !== undefined) chunk.usage = undefined;
+      frames += encodeSSE(chunk);
+    }
+    return frames;
   };
   try {
     const first = encode(answer.first);
-    if (first !== undefined) yield first;
+    if (first !== '') yield first;
     for (;;) {
       const next = await answer.rest.next();
       if (next.done) break;
-      const frame = encode(next.value);
-      if (frame !== undefined) yield frame;
+      const frames = encode(next.value);
+      if (frames !== '') yield frames;
     }
   } catch (thrown) {
     const { error, tellClient } = streamFailure(ctx.signal, thrown);

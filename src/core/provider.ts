@@ -28,11 +28,19 @@ export function attemptOptions(
 }
 
 /**
- * Streams are async iterables of internal chunks. The upstream request starts on the first `next()`, and every
- * failure before the first chunk is thrown from it, so callers can hold response headers back until the
- * upstream has really answered (the commit point). Adapters always end a successful stream with a usage-only
- * chunk (`choices: []`, `usage` set) when the upstream reports usage; the ingress decides what the client sees.
- * A stream that ends without a finish reason throws `upstream_bad_response`.
+ * A stream of internal chunks, delivered as batches: each batch holds, in order, the chunks one upstream network
+ * read completed (never empty). A batch goes through the gateway and onto the client's socket as one write, so
+ * the per-chunk cost is a loop iteration rather than a trip through every async layer; no chunk ever waits for
+ * a later read.
+ */
+export type ChunkStream<C> = AsyncIterable<C[]>;
+
+/**
+ * Streams are `ChunkStream`s. The upstream request starts on the first `next()`, and every failure before the
+ * first batch is thrown from it, so callers can hold response headers back until the upstream has really
+ * answered (the commit point). Adapters always end a successful stream with a usage-only chunk (`choices: []`,
+ * `usage` set) when the upstream reports usage; the ingress decides what the client sees. A stream that ends
+ * without a finish reason throws `upstream_bad_response`.
  */
 export interface ProviderAdapter {
   /** Configured provider name (a key of `providers:`). */
@@ -40,9 +48,9 @@ export interface ProviderAdapter {
   /** Adapter type (`openai`, `anthropic`, ...), for metrics and headers only. */
   readonly type: string;
   chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse>;
-  streamChat(request: ChatRequest, call: UpstreamCall): AsyncIterable<ChatChunk>;
+  streamChat(request: ChatRequest, call: UpstreamCall): ChunkStream<ChatChunk>;
   completions?(request: CompletionRequest, call: UpstreamCall): Promise<CompletionResponse>;
-  streamCompletions?(request: CompletionRequest, call: UpstreamCall): AsyncIterable<CompletionResponse>;
+  streamCompletions?(request: CompletionRequest, call: UpstreamCall): ChunkStream<CompletionResponse>;
   embeddings?(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse>;
   /** The provider's list prices of an upstream model over time; undefined when unknown (self-hosted, new models). */
   priceOf?(upstreamModel: string): PriceSchedule | undefined;

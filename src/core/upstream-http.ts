@@ -60,6 +60,31 @@ function headerLookup(headers: Dispatcher.ResponseData['headers']): HeaderLookup
   };
 }
 
+/**
+ * A response body as its network reads, with transport failures mapped to GatewayErrors. A reader that stops
+ * early (a stream's `[DONE]` before the body's end) leaves the rest to be read away in the background: that keeps
+ * the connection reusable, where destroying the body would close it (and cost an AbortError per stream).
+ */
+function bodyReads(stream: Dispatcher.ResponseData['body'], transportError: (error: unknown) => unknown): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      // Node's own iterator, minus destroy-on-return (stable in use since Node 16.3, still marked experimental).
+      const reads = stream.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>;
+      return {
+        next: () =>
+          reads.next().catch((error: unknown) => {
+            throw transportError(error);
+          }),
+        return() {
+          // dump() first: it listens for errors before the iterator lets go of the stream.
+          stream.dump().catch(() => undefined);
+          return reads.return?.() ?? Promise.resolve({ done: true, value: undefined });
+        },
+      };
+    },
+  };
+}
+
 export class UpstreamHttp {
   private readonly agent: Agent;
 
@@ -105,13 +130,7 @@ export class UpstreamHttp {
     return {
       status: response.statusCode,
       headers: responseHeaders,
-      body: (async function* () {
-        try {
-          for await (const chunk of stream) yield chunk as Uint8Array;
-        } catch (error) {
-          throw transportError(error);
-        }
-      })(),
+      body: bodyReads(stream, transportError),
       async text() {
         try {
           return await stream.text();

@@ -25,10 +25,6 @@ export function degradedAnswer(model: string, content: string, stream: boolean):
     { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
     { ...base, choices: [], usage },
   ];
-  const [first, ...rest] = chunks;
-  return { kind: 'stream', first: first!, rest: replay(rest) };
-}
-
-async function* replay<C>(items: readonly C[]): AsyncGenerator<C> {
-  yield* items;
+  // The whole degraded answer is the stream's first batch.
+  return { kind: 'stream', first: chunks, rest: { next: async () => ({ done: true, value: undefined }) } };
 }

@@ -215,7 +215,7 @@ export function runAdapterContract(name: string, setup: () => Promise<ContractSu
       const seen: ChatChunk[] = [];
       await expectGatewayError(
         (async () => {
-          for await (const chunk of subject.adapter.streamChat(chat({ stream: true }), call())) seen.push(chunk);
+          for await (const batch of subject.adapter.streamChat(chat({ stream: true }), call())) seen.push(...batch);
         })(),
         (error) => assert.equal(error.code, 'upstream_bad_response'),
       );

@@ -292,7 +292,7 @@ describe('anthropic adapter: Messages API specifics', () => {
     const seen: ChatChunk[] = [];
     await rejectsWith(
       (async () => {
-        for await (const chunk of adapter.streamChat(chat({ stream: true }), call())) seen.push(chunk);
+        for await (const batch of adapter.streamChat(chat({ stream: true }), call())) seen.push(...batch);
       })(),
       { code: 'upstream_unavailable', retryable: true },
     );

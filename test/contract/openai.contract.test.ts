@@ -118,7 +118,7 @@ describe('openai dialect: OpenAI', () => {
     const seen: ChatChunk[] = [];
     await assert.rejects(
       (async () => {
-        for await (const chunk of up.adapter.streamChat(chat({ stream: true }), call('gpt-4o-mini'))) seen.push(chunk);
+        for await (const batch of up.adapter.streamChat(chat({ stream: true }), call('gpt-4o-mini'))) seen.push(...batch);
       })(),
       (error: unknown) => error instanceof GatewayError && /had an error/.test(error.message),
     );
@@ -187,7 +187,7 @@ describe('openai dialect: vLLM', () => {
     const seen: ChatChunk[] = [];
     await assert.rejects(
       (async () => {
-        for await (const chunk of up.adapter.streamChat(chat({ stream: true }), call('m'))) seen.push(chunk);
+        for await (const batch of up.adapter.streamChat(chat({ stream: true }), call('m'))) seen.push(...batch);
       })(),
       (error: unknown) => error instanceof GatewayError && /CUDA out of memory/.test(error.message) && error.retryable,
     );

@@ -11,9 +11,10 @@ export const chat = (extra: Partial<ChatRequest> = {}): ChatRequest => ({
   ...extra,
 });
 
-export async function collect(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
+/** Every chunk of a stream, in order, whatever batches they came in. */
+export async function collect(stream: AsyncIterable<ChatChunk[]>): Promise<ChatChunk[]> {
   const chunks: ChatChunk[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
+  for await (const batch of stream) chunks.push(...batch);
   return chunks;
 }
 

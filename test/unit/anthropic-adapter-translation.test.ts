@@ -30,7 +30,7 @@ const messageStart = frame({
 
 async function collect(frames: string[]): Promise<ChatChunk[]> {
   const chunks: ChatChunk[] = [];
-  for await (const chunk of readAnthropicStream('anthropic', sse(frames))) chunks.push(chunk);
+  for await (const batch of readAnthropicStream('anthropic', sse(frames))) chunks.push(...batch);
   return chunks;
 }
 

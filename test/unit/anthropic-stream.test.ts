@@ -24,8 +24,8 @@ const textThenTools: ChatChunk[] = [
   usageChunk({ prompt_tokens: 50, completion_tokens: 12, total_tokens: 62, prompt_tokens_details: { cached_tokens: 10 } }),
 ];
 
-async function* fromArray(chunks: ChatChunk[], failWith?: Error): AsyncGenerator<ChatChunk> {
-  for (const item of chunks) yield item;
+async function* fromArray(chunks: ChatChunk[], failWith?: Error): AsyncGenerator<ChatChunk[]> {
+  for (const item of chunks) yield [item];
   if (failWith) throw failWith;
 }
 
@@ -38,7 +38,7 @@ async function frames(chunks: ChatChunk[], failWith?: Error): Promise<{ frames: 
   const ctx = createContext('req-1', 'messages', new AbortController().signal);
   const rest = fromArray(chunks.slice(1), failWith);
   let text = '';
-  for await (const piece of anthropicSSE(ctx, { first: chunks[0]!, rest }, { model: 'fast', stopSequences: [] })) text += piece;
+  for await (const piece of anthropicSSE(ctx, { first: [chunks[0]!], rest }, { model: 'fast', stopSequences: [] })) text += piece;
   const parsed = text
     .split('\n\n')
     .filter(Boolean)

@@ -108,18 +108,23 @@ const frame = (event: StreamEvent): string => encodeSSE(event, event.type);
  */
 export async function* anthropicSSE(
   ctx: GatewayContext,
-  answer: { first: ChatChunk; rest: AsyncIterator<ChatChunk> },
+  answer: { first: ChatChunk[]; rest: AsyncIterator<ChatChunk[]> },
   options: EventEncoderOptions,
 ): AsyncGenerator<string> {
   const encoder = createEventEncoder(options);
-  const frames = (events: StreamEvent[]) => events.map(frame).join('');
+  /** One string per batch: one socket write per upstream read. */
+  const frames = (batch: ChatChunk[]) => {
+    let text = '';
+    for (const chunk of batch) for (const event of encoder.push(chunk)) text += frame(event);
+    return text;
+  };
   try {
-    yield frames(encoder.push(answer.first));
+    yield frames(answer.first);
     for (;;) {
       const next = await answer.rest.next();
       if (next.done) break;
-      const events = encoder.push(next.value);
-      if (events.length > 0) yield frames(events);
+      const text = frames(next.value);
+      if (text !== '') yield text;
     }
   } catch (thrown) {
     const { error, tellClient } = streamFailure(ctx.signal, thrown);
@@ -127,5 +132,5 @@ export async function* anthropicSSE(
     if (tellClient) yield encodeSSE(anthropicErrorBody(error, ctx.requestId), 'error');
     return;
   }
-  yield frames(encoder.end());
+  yield encoder.end().map(frame).join('');
 }

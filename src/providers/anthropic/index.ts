@@ -55,7 +55,7 @@ export function createAnthropicAdapter(
       return fromAnthropicResponse(name, await response.json());
     },
 
-    async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk> {
+    async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk[]> {
       const response = await send(toAnthropicRequest(request, call.model, options.default_max_tokens, true), call);
       yield* readAnthropicStream(name, response.body);
     },

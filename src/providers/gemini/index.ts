@@ -51,7 +51,7 @@ export function createGeminiAdapter(
       return toChatResponse(name, await response.json(), call.model);
     },
 
-    async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk> {
+    async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk[]> {
       const response = await post('streamGenerateContent?alt=sse', toGeminiRequest(request), call);
       yield* readGeminiStream(name, response.body, call.model);
     },

@@ -4,7 +4,8 @@
  * `usageMetadata` (repeated, cumulative) is reported once at the end as a usage-only chunk.
  */
 import type { ChatChunk, ChatChunkChoice } from '../../core/openai-types.js';
-import { parseSSE } from '../../core/sse.js';
+import type { EventSourceMessage } from 'eventsource-parser';
+import { translateSSE } from '../../core/sse.js';
 import { malformedStreamError, truncatedStreamError, upstreamError } from '../../core/upstream-errors.js';
 import { describeGeminiError } from './errors.js';
 import {
@@ -44,18 +45,15 @@ function parseEvent(provider: string, data: string): GeminiResponse {
   return payload as GeminiResponse;
 }
 
-export async function* readGeminiStream(
-  provider: string,
-  body: AsyncIterable<Uint8Array>,
-  model: string,
-): AsyncGenerator<ChatChunk> {
+/** Gemini events → a `ChunkStream` of chat chunks, one batch per network read. */
+export function readGeminiStream(provider: string, body: AsyncIterable<Uint8Array>, model: string): AsyncGenerator<ChatChunk[]> {
   const candidates = new Map<number, CandidateState>();
   let usage: GeminiUsageMetadata | undefined;
   let base: Omit<ChatChunk, 'choices'> | undefined;
 
-  for await (const message of parseSSE(body)) {
+  function event(message: EventSourceMessage, batch: ChatChunk[]): boolean {
     const data = message.data.trim();
-    if (data === '') continue;
+    if (data === '') return false;
     const event = parseEvent(provider, data);
     const blocked = blockedPromptError(provider, event);
     if (blocked !== undefined) throw blocked;
@@ -96,10 +94,16 @@ export async function* readGeminiStream(
         choices.push(choice);
       }
     }
-    if (choices.length > 0) yield { ...base, choices };
+    if (choices.length > 0) batch.push({ ...base, choices });
+    return false;
   }
 
-  const states = [...candidates.values()];
-  if (states.length === 0 || states.some((state) => !state.finished)) throw truncatedStreamError(provider);
-  if (usage !== undefined && base !== undefined) yield { ...base, choices: [], usage: usageOf(usage) };
+  return translateSSE(body, {
+    event,
+    end(batch) {
+      const states = [...candidates.values()];
+      if (states.length === 0 || states.some((state) => !state.finished)) throw truncatedStreamError(provider);
+      if (usage !== undefined && base !== undefined) batch.push({ ...base, choices: [], usage: usageOf(usage) });
+    },
+  });
 }

@@ -130,7 +130,7 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
       return normalizeChat((await response.json()) as ChatResponse);
     },
 
-    async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk> {
+    async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk[]> {
       const response = await post('chat/completions', shapeRequest(request, call.model, true), call);
       yield* readOpenAIStream<ChatChunk>(name, response.body, normalizeChunk);
     },

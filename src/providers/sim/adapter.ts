@@ -133,7 +133,8 @@ export function createSimAdapter(name: string, options: SimOptions): ProviderAda
       };
     },
 
-    async *streamChat(request, call: UpstreamCall): AsyncGenerator<ChatChunk> {
+    /** One batch per simulated step: the chunks a real engine would flush together. */
+    async *streamChat(request, call: UpstreamCall): AsyncGenerator<ChatChunk[]> {
       const { prompt, choices } = plan(request);
       const base = {
         id: idFor(seedOf(request)),
@@ -143,16 +144,15 @@ export function createSimAdapter(name: string, options: SimOptions): ProviderAda
         system_fingerprint: 'fp_switchyard_sim',
       };
       await wait(options.ttft_ms, call.signal);
-      for (const [index] of choices.entries()) {
-        yield { ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null }] };
-      }
+      yield choices.map((_, index) => ({ ...base, choices: [{ index, delta: { role: 'assistant', content: '' }, finish_reason: null }] }));
       const longest = Math.max(...choices.map((choice) => Math.max(choice.tokens.length, choice.toolCalls.length)));
       for (let step = 0; step < longest; step++) {
         if (step > 0) await wait(options.itl_ms, call.signal);
+        const batch: ChatChunk[] = [];
         for (const [index, choice] of choices.entries()) {
           const call = choice.toolCalls[step];
           if (call !== undefined) {
-            yield {
+            batch.push({
               ...base,
               choices: [
                 {
@@ -161,11 +161,11 @@ export function createSimAdapter(name: string, options: SimOptions): ProviderAda
                   finish_reason: null,
                 },
               ],
-            };
+            });
           }
           const token = choice.tokens[step];
           if (token === undefined) continue;
-          yield {
+          batch.push({
             ...base,
             choices: [
               {
@@ -177,13 +177,14 @@ export function createSimAdapter(name: string, options: SimOptions): ProviderAda
                   : {}),
               },
             ],
-          };
+          });
         }
+        if (batch.length > 0) yield batch;
       }
-      for (const [index, choice] of choices.entries()) {
-        yield { ...base, choices: [{ index, delta: {}, finish_reason: choice.finishReason }] };
-      }
-      yield { ...base, choices: [], usage: usageOf(prompt, completionTokens(choices)) };
+      yield [
+        ...choices.map((choice, index): ChatChunk => ({ ...base, choices: [{ index, delta: {}, finish_reason: choice.finishReason }] })),
+        { ...base, choices: [], usage: usageOf(prompt, completionTokens(choices)) },
+      ];
     },
 
     async completions(request: CompletionRequest, call: UpstreamCall): Promise<CompletionResponse> {
@@ -216,14 +217,16 @@ export function createSimAdapter(name: string, options: SimOptions): ProviderAda
       };
     },
 
-    async *streamCompletions(request: CompletionRequest, call: UpstreamCall): AsyncGenerator<CompletionResponse> {
+    async *streamCompletions(request: CompletionRequest, call: UpstreamCall): AsyncGenerator<CompletionResponse[]> {
       const whole = await this.completions!({ ...request, stream: false }, { ...call, signal: call.signal });
       const base = { id: whole.id, object: 'text_completion' as const, created: whole.created, model: whole.model };
-      for (const choice of whole.choices) {
-        yield { ...base, choices: [{ index: choice.index, text: choice.text, finish_reason: null, logprobs: null }] };
-        yield { ...base, choices: [{ index: choice.index, text: '', finish_reason: choice.finish_reason, logprobs: null }] };
-      }
-      yield { ...base, choices: [], usage: whole.usage };
+      yield [
+        ...whole.choices.flatMap((choice): CompletionResponse[] => [
+          { ...base, choices: [{ index: choice.index, text: choice.text, finish_reason: null, logprobs: null }] },
+          { ...base, choices: [{ index: choice.index, text: '', finish_reason: choice.finish_reason, logprobs: null }] },
+        ]),
+        { ...base, choices: [], usage: whole.usage },
+      ];
     },
 
     async embeddings(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse> {
