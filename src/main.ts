@@ -86,8 +86,8 @@ async function run(): Promise<void> {
     process.exitCode = await runSimCli(process.argv.slice(3));
     return;
   }
-  const { runCli } = await import('./cli/index.js');
-  const result = runCli(process.argv.slice(2));
+  const { runCliAsync } = await import('./cli/index.js');
+  const result = await runCliAsync(process.argv.slice(2));
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   process.exitCode = result.exitCode;

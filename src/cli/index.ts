@@ -6,6 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runPlanCommand, type CommandResult } from './plan.js';
+import { adminCommands, adminCommandsUsage } from './admin/index.js';
 
 export const commands: Readonly<Record<string, (args: readonly string[]) => CommandResult>> = { plan: runPlanCommand };
 
@@ -14,7 +15,7 @@ export const cliUsage = `Usage: switchyard <command> [options]
 Commands:
   plan    estimate GPUs, latency, throughput and cost for serving a model (switchyard plan --help)
   sim     serve a simulated vLLM-compatible engine driven by the capacity model (switchyard sim --help)
-`;
+${adminCommandsUsage}`;
 
 export function runCli(argv: readonly string[]): CommandResult {
   const [name, ...args] = argv;
@@ -24,8 +25,15 @@ export function runCli(argv: readonly string[]): CommandResult {
   return command(args);
 }
 
-function main(): void {
-  const result = runCli(process.argv.slice(2));
+/** Every command, the asynchronous ones (admin commands talk to a running gateway over HTTP) included. */
+export async function runCliAsync(argv: readonly string[], env: Record<string, string | undefined> = process.env): Promise<CommandResult> {
+  const [name, ...args] = argv;
+  const admin = name === undefined ? undefined : adminCommands[name];
+  return admin === undefined ? runCli(argv) : admin(args, env);
+}
+
+async function main(): Promise<void> {
+  const result = await runCliAsync(process.argv.slice(2));
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   process.exitCode = result.exitCode;
@@ -42,4 +50,4 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) main();
+if (isEntryPoint()) void main();

@@ -1,0 +1,126 @@
+/**
+ * The `switchyard` admin commands against a running gateway over HTTP: tenants, keys and budgets end to end,
+ * human tables and --json, a tenant admin key limited to its tenant, and exit codes (1 refused with the API's
+ * message, 2 bad usage, 3 unreachable). One run goes through the real binary entry (src/main.ts).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { adminRoutes } from '../../src/api/admin/index.js';
+import { runCliAsync } from '../../src/cli/index.js';
+import { MASTER_KEY, startAdminGateway, type AdminGateway } from '../helpers/admin.js';
+import { openMemory } from '../helpers/stores.js';
+
+const run = promisify(execFile);
+
+describe('switchyard admin CLI', () => {
+  let admin: AdminGateway;
+  const cli = (...args: string[]) => runCliAsync([...args, '--url', admin.url, '--key', MASTER_KEY]);
+  before(async () => {
+    admin = await startAdminGateway(openMemory);
+  });
+  after(() => admin.close());
+
+  test('tenants create, get, update and list print tables, and --json the API body', async () => {
+    const created = await cli('tenants', 'create', '--id', 'cli-co', '--name', 'CLI Co', '--rpm', '60', '--metadata', '{"team":"cli"}');
+    assert.equal(created.exitCode, 0, created.stderr);
+    assert.match(created.stdout, /^id: +cli-co$/m);
+    assert.match(created.stdout, /^limits: +\{"requests_per_minute":60\}$/m);
+    const updated = await cli('tenants', 'update', 'cli-co', '--tier', 'gold', '--tpm', '1000');
+    assert.equal(updated.exitCode, 0, updated.stderr);
+    assert.match(updated.stdout, /^tier: +gold$/m);
+    assert.match(updated.stdout, /^limits: +\{"tokens_per_minute":1000\}$/m, 'limits flags replace the limits');
+    const list = await cli('tenants', 'list');
+    assert.equal(list.exitCode, 0);
+    assert.match(list.stdout.split('\n')[0]!, /^ID +NAME +TIER +LIMITS +BUDGET +CREATED_AT$/);
+    assert.match(list.stdout, /^cli-co +CLI Co +gold /m);
+    const asJson = JSON.parse((await cli('tenants', 'get', 'cli-co', '--json')).stdout) as { id: string; object: string };
+    assert.deepEqual([asJson.object, asJson.id], ['tenant', 'cli-co']);
+  });
+
+  test('keys create prints the secret once; the key works, then revoke makes it 401', async () => {
+    const created = await cli('keys', 'create', 'cli-co', '--name', 'svc', '--models', 'sim-small,fast', '--json');
+    assert.equal(created.exitCode, 0, created.stderr);
+    const key = JSON.parse(created.stdout) as { id: string; secret: string; scopes: { models: string[] } };
+    assert.deepEqual(key.scopes.models, ['sim-small', 'fast']);
+    const chat = () =>
+      fetch(`${admin.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'fast', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+      });
+    assert.equal((await chat()).status, 200);
+    const listed = await cli('keys', 'list', 'cli-co');
+    assert.match(listed.stdout, new RegExp(`^${key.id} +svc +sk-sy-`, 'm'));
+    assert.ok(!listed.stdout.includes(key.secret), 'lists never show the secret');
+    const updated = await cli('keys', 'update', 'cli-co', key.id, '--name', 'svc-2', '--rpm', '5');
+    assert.match(updated.stdout, /^name: +svc-2$/m);
+    const revoked = await cli('keys', 'revoke', 'cli-co', key.id);
+    assert.equal(revoked.exitCode, 0, revoked.stderr);
+    assert.match(revoked.stdout, new RegExp(`^revoked ${key.id} \\(svc-2\\) at \\d{4}-`));
+    assert.equal((await chat()).status, 401);
+    assert.match((await cli('keys', 'list', 'cli-co', '--include-revoked')).stdout, /revoked/);
+  });
+
+  test('budgets set and clear, for a tenant and for one key', async () => {
+    const set = await cli('budgets', 'set', 'cli-co', '--usd', '50', '--period', 'month', '--on-exhausted', 'block');
+    assert.equal(set.exitCode, 0, set.stderr);
+    assert.equal(set.stdout, 'budget of tenant cli-co: $50 per month, then block\n');
+    assert.deepEqual((await admin.stores.tenants.get('cli-co'))?.budget, { amount_usd: 50, period: 'month', on_exhausted: 'block' });
+    const key = JSON.parse((await cli('keys', 'create', 'cli-co', '--name', 'b', '--json')).stdout) as { id: string };
+    assert.equal((await cli('budgets', 'set', 'cli-co', '--key-id', key.id, '--usd', '2.5', '--period', 'day')).exitCode, 0);
+    assert.deepEqual((await admin.stores.keys.get('cli-co', key.id))?.budget, { amount_usd: 2.5, period: 'day' });
+    assert.equal((await cli('budgets', 'clear', 'cli-co', '--key-id', key.id)).exitCode, 0);
+    assert.equal((await cli('budgets', 'clear', 'cli-co')).stdout, 'budget of tenant cli-co removed\n');
+    assert.equal((await admin.stores.tenants.get('cli-co'))?.budget, null);
+  });
+
+  test('a tenant admin key manages its tenant and is refused elsewhere, with the API message and exit 1', async () => {
+    const adminKey = JSON.parse((await cli('keys', 'create', 'cli-co', '--name', 'ops', '--admin', '--json')).stdout) as { secret: string };
+    const asTenant = (...args: string[]) => runCliAsync([...args, '--url', admin.url], { SWITCHYARD_ADMIN_KEY: adminKey.secret });
+    assert.equal((await asTenant('keys', 'list', 'cli-co')).exitCode, 0);
+    const others = await asTenant('tenants', 'list');
+    assert.equal(others.exitCode, 1);
+    assert.match(others.stderr, /^switchyard tenants list: 403 permission_denied: /);
+    const elsewhere = await asTenant('keys', 'list', 'acme');
+    assert.equal(elsewhere.exitCode, 1);
+    assert.match(elsewhere.stderr, /404 not_found: No tenant with id "acme"/);
+  });
+
+  test('bad usage exits 2, an unreachable gateway 3, a validation error 1 naming the param', async () => {
+    assert.equal((await cli('keys', 'create', 'cli-co')).exitCode, 2, '--name is required');
+    assert.equal((await cli('tenants', 'create', '--name', 'x', '--rpm', 'lots')).exitCode, 2);
+    assert.equal((await cli('tenants', 'frobnicate')).exitCode, 2);
+    assert.equal((await cli('tenants', 'get')).exitCode, 2);
+    assert.equal((await runCliAsync(['tenants', 'list', '--url', admin.url], {})).exitCode, 2, 'no key anywhere');
+    const unreachable = await runCliAsync(['tenants', 'list', '--url', 'http://127.0.0.1:1', '--key', 'k']);
+    assert.equal(unreachable.exitCode, 3);
+    assert.match(unreachable.stderr, /cannot reach the gateway at http:\/\/127\.0\.0\.1:1/);
+    const invalid = await cli('budgets', 'set', 'cli-co', '--usd', '1', '--period', 'week');
+    assert.equal(invalid.exitCode, 1);
+    assert.match(invalid.stderr, /400 invalid_request: .*\(param: period\)/);
+  });
+
+  const served = (path: string) => adminRoutes.some((route) => route.method === 'GET' && route.path === path);
+
+  test('usage and prices print their rows', { skip: served('/admin/prices') && served('/admin/usage') ? false : 'GET /admin/usage or /admin/prices is not registered' }, async () => {
+    const prices = await cli('prices');
+    assert.equal(prices.exitCode, 0, prices.stderr);
+    assert.match(prices.stdout.split('\n')[0]!, /^MODEL +PROVIDER +INPUT +CACHED_INPUT +OUTPUT +PER_REQUEST +EFFECTIVE_FROM +EFFECTIVE_TO$/);
+    const usage = await cli('usage', '--tenant', 'cli-co');
+    assert.equal(usage.exitCode, 0, usage.stderr);
+  });
+
+  test('the switchyard binary dispatches admin commands and sets the exit code', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'tenants', 'get', 'cli-co', '--url', admin.url], {
+      env: { ...process.env, SWITCHYARD_MASTER_KEY: MASTER_KEY, SWITCHYARD_ADMIN_KEY: '' },
+      timeout: 30_000,
+    });
+    assert.match(stdout, /^id: +cli-co$/m);
+    await assert.rejects(
+      run(process.execPath, ['--import', 'tsx', 'src/main.ts', 'tenants', 'get', 'ghost', '--url', admin.url, '--key', MASTER_KEY], { timeout: 30_000 }),
+      (error: { code?: number; stderr?: string }) => error.code === 1 && /404 not_found/.test(error.stderr ?? ''),
+    );
+  });
+});
