@@ -5,10 +5,11 @@
 import { budgetRoutes } from './budgets.js';
 import { keyRoutes } from './keys.js';
 import { openApiRoute } from './openapi.js';
+import { planRoutes } from './plan.js';
 import type { AdminRoute } from './registry.js';
 import { resilienceRoutes } from './resilience.js';
 import { tenantRoutes } from './tenants.js';
 
-const declaredRoutes: readonly AdminRoute[] = [...tenantRoutes, ...keyRoutes, ...budgetRoutes, ...resilienceRoutes];
+const declaredRoutes: readonly AdminRoute[] = [...tenantRoutes, ...keyRoutes, ...budgetRoutes, ...resilienceRoutes, ...planRoutes];
 
 export const adminRoutes: readonly AdminRoute[] = [...declaredRoutes, openApiRoute(() => adminRoutes)];
