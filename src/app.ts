@@ -28,6 +28,9 @@ import type { Resilience } from './reliability/resilience.js';
 import { degradedAnswer } from './reliability/degraded.js';
 import { firstOf } from './reliability/first-chunk.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import type { ModelRoute } from './routing/route-table.js';
+import { tokenBudget } from './stages/token-budget.js';
+import { summarizeThroughGateway } from './stages/summarize-turns.js';
 
 /** A finished answer, or a stream whose first batch of chunks already arrived (see `ChunkStream`). */
 export type Answer<R, C> =
@@ -57,13 +60,23 @@ export function createApp(
   keys?: KeyDirectory,
   limitRate?: (ctx: GatewayContext, tokens: TokenEstimate) => Promise<void>,
 ): GatewayApp {
-  async function route(ctx: GatewayContext, model: string, operation: Operation, tokens: TokenEstimate): Promise<FallbackChain> {
+  const fitToContext = tokenBudget(summarizeThroughGateway(() => current().routes, resilience));
+
+  async function route(
+    ctx: GatewayContext,
+    model: string,
+    operation: Operation,
+    tokens: TokenEstimate,
+    fit?: (primary: ModelRoute) => Promise<void>,
+  ): Promise<FallbackChain> {
     authorizeModel(ctx.caller, model);
     const { routes } = current();
     const primary = resolveModel(routes, model);
     // Only a configured name becomes a metrics label: a caller's made-up names must not grow the series.
     ctx.requestedModel = model;
     const chain = new FallbackChain(routes, primary, operation, resilience.random);
+    // The token budget first: a request that cannot fit its model is refused before it costs limits or budget.
+    await fit?.(primary);
     // Limits are charged last, so a request refused for a bad model name costs the caller nothing.
     await limitRate?.(ctx, tokens);
     return chain;
@@ -143,8 +156,11 @@ export function createApp(
       authenticate(ctx, credential, current().config.auth, keys);
     },
 
-    async chatCompletions(ctx, request) {
-      const chain = await route(ctx, request.model, 'chat', () => chatTokens(request));
+    async chatCompletions(ctx, input) {
+      let request = input;
+      let inputTokens: number | undefined;
+      const fit = async (primary: ModelRoute) => void ({ request, inputTokens } = await fitToContext(ctx, input, primary));
+      const chain = await route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), fit);
       ctx.request = request;
       try {
         return await answer(

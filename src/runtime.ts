@@ -8,6 +8,7 @@ import { PriceSchedule, PriceTable } from './core/price-schedule.js';
 import { configuredPriceRows } from './config/money-schema.js';
 import { createProviderAdapter } from './providers/registry.js';
 import type { AliasRoute, ModelRoute, RouteTable } from './routing/route-table.js';
+import { knownModelLimits } from './core/model-limits.js';
 
 export interface Runtime {
   readonly config: SwitchyardConfig;
@@ -37,6 +38,8 @@ export function deploymentId(provider: string, upstreamModel: string): string {
   return `${provider}/${upstreamModel}`;
 }
 
+const known = (name: string, upstream: string) => knownModelLimits(upstream) ?? knownModelLimits(name);
+
 export function buildRuntime(config: SwitchyardConfig): Runtime {
   const adapters = new Map<string, ProviderAdapter>();
   for (const [name, provider] of Object.entries(config.providers)) adapters.set(name, createProviderAdapter(name, provider));
@@ -58,7 +61,10 @@ export function buildRuntime(config: SwitchyardConfig): Runtime {
       fallbacksOn: model.fallbacks_on,
       routing: model.routing,
       degradedResponse: model.degraded_response,
-      contextWindow: model.context_window,
+      // Config wins; else the published limits of the upstream model, else of the public name.
+      contextWindow: model.context_window ?? known(name, model.deployments[0]!.model)?.contextWindow,
+      maxOutputTokens: model.max_output_tokens ?? known(name, model.deployments[0]!.model)?.maxOutputTokens,
+      contextOverflow: model.context_overflow,
       ownedBy: model.owned_by ?? model.deployments[0]!.provider,
     });
   }

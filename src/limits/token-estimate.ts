@@ -11,6 +11,10 @@ function estimate(input: unknown, maxOutput: number | null | undefined): number 
   return Math.max(1, Math.ceil(JSON.stringify(input).length / CHARS_PER_TOKEN) + (maxOutput ?? 0));
 }
 
-export const chatTokens = (request: ChatRequest) => estimate(request.messages, request.max_completion_tokens ?? request.max_tokens);
+/** `inputTokens`: the exact count, when the token-budget stage already tokenised the request. */
+export const chatTokens = (request: ChatRequest, inputTokens?: number) =>
+  inputTokens === undefined
+    ? estimate(request.messages, request.max_completion_tokens ?? request.max_tokens)
+    : Math.max(1, inputTokens + (request.max_completion_tokens ?? request.max_tokens ?? 0));
 export const completionTokens = (request: CompletionRequest) => estimate(request.prompt, request.max_tokens);
 export const embeddingTokens = (request: EmbeddingRequest) => estimate(request.input, 0);

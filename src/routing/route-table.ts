@@ -2,6 +2,7 @@
 import type { Operation, ProviderAdapter } from '../core/provider.js';
 import type { RoutingStrategy } from './balancers.js';
 import type { PriceSchedule } from '../core/price-schedule.js';
+import type { ContextOverflowConfig } from '../config/token-budget-schema.js';
 
 export interface Deployment {
   /** Stable across reloads: `provider/upstream-model`. Breakers, budgets, stats and gates are keyed by it. */
@@ -26,7 +27,11 @@ export interface ModelRoute {
   routing: RoutingStrategy;
   /** Answer served when every deployment and fallback failed. */
   degradedResponse?: { content: string };
+  /** Tokens of input + output the model takes: config, else the built-in table (core/model-limits.ts). */
   contextWindow?: number;
+  maxOutputTokens?: number;
+  /** What the token budget does with a request that does not fit (stages/token-budget.ts); default reject. */
+  contextOverflow?: ContextOverflowConfig;
   ownedBy: string;
 }
 
