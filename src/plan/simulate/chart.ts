@@ -90,7 +90,7 @@ export function scalingChartSvg(curve: TrafficCurve, results: readonly Simulatio
     );
   });
   if (size > 1) {
-    parts.push(`<text x="${margin.left + plotWidth}" y="24" text-anchor="end" fill="#6b7280">${size}-minute buckets: load at its max, capacity at its min</text>`);
+    parts.push(`<text x="${margin.left}" y="40" fill="#6b7280">${size}-minute buckets: load at its max, capacity at its min</text>`);
   }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
