@@ -19,6 +19,7 @@ import { costOf } from './core/pricing.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorizeModel, mayUseModel } from './stages/model-access.js';
 import type { TokenEstimate } from './stages/rate-limit.js';
+import type { ReserveBudget } from './stages/budget.js';
 import { chatTokens, completionTokens, embeddingTokens } from './limits/token-estimate.js';
 import type { KeyDirectory } from './stores/types.js';
 import { resolveModel, type Candidate } from './routing/resolve.js';
@@ -59,6 +60,7 @@ export function createApp(
   metrics = new GatewayMetrics(),
   keys?: KeyDirectory,
   limitRate?: (ctx: GatewayContext, tokens: TokenEstimate) => Promise<void>,
+  reserveBudget?: ReserveBudget,
 ): GatewayApp {
   const fitToContext = tokenBudget(summarizeThroughGateway(() => current().routes, resilience));
 
@@ -67,6 +69,7 @@ export function createApp(
     model: string,
     operation: Operation,
     tokens: TokenEstimate,
+    maxOutput?: number | null,
     fit?: (primary: ModelRoute) => Promise<void>,
   ): Promise<FallbackChain> {
     authorizeModel(ctx.caller, model);
@@ -79,7 +82,9 @@ export function createApp(
     await fit?.(primary);
     // Limits are charged last, so a request refused for a bad model name costs the caller nothing.
     await limitRate?.(ctx, tokens);
-    return chain;
+    // The estimate is input + the requested output maximum; budgets price the two apart.
+    const downgrade = await reserveBudget?.(ctx, primary, { input: () => tokens() - (maxOutput ?? 0), maxOutput: maxOutput ?? undefined });
+    return downgrade === undefined ? chain : new FallbackChain(routes, downgrade, operation, resilience.random);
   }
 
   function served(ctx: GatewayContext, candidate: Candidate): void {
@@ -160,7 +165,7 @@ export function createApp(
       let request = input;
       let inputTokens: number | undefined;
       const fit = async (primary: ModelRoute) => void ({ request, inputTokens } = await fitToContext(ctx, input, primary));
-      const chain = await route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), fit);
+      const chain = await route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), input.max_completion_tokens ?? input.max_tokens, fit);
       ctx.request = request;
       try {
         return await answer(
@@ -181,7 +186,7 @@ export function createApp(
     },
 
     async completions(ctx, request) {
-      const chain = await route(ctx, request.model, 'completions', () => completionTokens(request));
+      const chain = await route(ctx, request.model, 'completions', () => completionTokens(request), request.max_tokens);
       ctx.request = request;
       return answer(
         ctx,
@@ -199,7 +204,7 @@ export function createApp(
     },
 
     async embeddings(ctx, request) {
-      const chain = await route(ctx, request.model, 'embeddings', () => embeddingTokens(request));
+      const chain = await route(ctx, request.model, 'embeddings', () => embeddingTokens(request), 0);
       const result = await answer<EmbeddingResponse, never>(
         ctx,
         chain,

@@ -16,6 +16,8 @@ import type { KeyDirectory, Stores } from './stores/types.js';
 import type { RateLimiter } from './limits/types.js';
 import { openRateLimiter } from './limits/open.js';
 import { rateLimit } from './stages/rate-limit.js';
+import { Budgets } from './budgets/budgets.js';
+import type { BudgetCounter } from './budgets/types.js';
 import { observeAvailability } from './observability/dependency-events.js';
 import { openSharedState } from './stores/redis/shared-state.js';
 import { KillSwitchSharing } from './routing/kill-switch-sharing.js';
@@ -29,6 +31,8 @@ export interface Gateway {
   readonly requestLog: RequestLog;
   /** Breakers, budgets, stats, gates, health: for /admin, tests and embedding hosts. */
   readonly resilience: Resilience;
+  /** Budget counters, spend rollups and alert webhooks. */
+  readonly budgets: Budgets;
   config(): SwitchyardConfig;
   handle(request: EdgeRequest): Promise<EdgeResponse>;
   /** Registers a request's abort controller so shutdown can end it; returns the function that unregisters it. */
@@ -53,6 +57,8 @@ export interface GatewayOptions {
   stores?: Stores;
   /** The rate-limit store; default: opened from the `limits` config and closed with the gateway. */
   limiter?: RateLimiter;
+  /** The budget counter store; default: opened from the `budgets`/`limits` config and closed with the gateway. */
+  budgetCounter?: BudgetCounter;
   /** Where request log records go; default: `stores.requestLog` and process.stdout (per `request_log` config). */
   requestLog?: { store?: RequestLogStore; stdout?: LineSink };
 }
@@ -79,7 +85,8 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
     failOpen: () => runtime.config.limits.fail_open,
     onStoreError: (_error, outcome) => metrics.countLimitStoreFailure(outcome),
   });
-  const app = createApp(() => runtime, resilience, metrics, options.keys, limitRate);
+  const budgets = new Budgets({ config, current: () => runtime, metrics, spend: options.stores?.spend, counter: options.budgetCounter });
+  const app = createApp(() => runtime, resilience, metrics, options.keys, limitRate, budgets.reserve);
   const requestLog = new RequestLog({
     settings: () => runtime.config.request_log,
     store: options.requestLog?.store ?? options.stores?.requestLog,
@@ -93,6 +100,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
     resilience,
     stores: options.stores,
     requestLog,
+    budgets,
     readiness: () => (draining ? { ok: false, reason: 'shutting down' } : { ok: true }),
     draining: () => draining,
   };
@@ -101,6 +109,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
     app,
     requestLog,
     resilience,
+    budgets,
     config: () => runtime.config,
     get draining() {
       return draining;
@@ -122,6 +131,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       const previous = runtime;
       runtime = buildRuntime(next);
       resilience.configure(next, runtime.routes);
+      budgets.reload(next);
       // undici's Agent.close() waits for requests already running on it.
       void previous.close();
     },
@@ -145,6 +155,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       stopObservingShared?.();
       await shared?.close();
       await requestLog.close();
+      await budgets.close();
       stopObservingLimiter?.();
       if (options.limiter === undefined) await limiter.close();
       await runtime.close();

@@ -15,6 +15,7 @@ export function gatewayHeaders(ctx: GatewayContext): Record<string, string> {
   if (ctx.endpoint !== 'models' && ctx.endpoint !== 'admin') headers['x-switchyard-cache'] = ctx.cache;
   if (ctx.costUsd !== undefined) headers['x-switchyard-cost-usd'] = ctx.costUsd.toFixed(8);
   if (ctx.degraded) headers['x-switchyard-degraded'] = 'true';
+  if (ctx.budgetDowngradedFrom !== undefined) headers['x-switchyard-budget-downgraded-from'] = ctx.budgetDowngradedFrom;
   if (ctx.trimmedMessages !== undefined) headers['x-switchyard-trimmed'] = String(ctx.trimmedMessages);
   if (ctx.rateLimits !== undefined) Object.assign(headers, rateLimitHeaders(ctx.rateLimits));
   return headers;

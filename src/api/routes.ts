@@ -18,6 +18,7 @@ import type { Resilience } from '../reliability/resilience.js';
 import { authorizeAdmin, type AdminAccess } from '../stages/authorize-admin.js';
 import type { Stores } from '../stores/types.js';
 import type { RequestLog } from '../observability/request-log/request-log.js';
+import type { Budgets } from '../budgets/budgets.js';
 import * as openai from './openai.js';
 import * as system from './system.js';
 
@@ -28,6 +29,8 @@ export interface GatewayState {
   stores?: Stores;
   /** One record per request when its last byte is out (not for system routes). */
   requestLog?: RequestLog;
+  /** Budget counters, spend rollups and prices for the admin API. */
+  budgets?: Budgets;
   readiness(): { ok: boolean; reason?: string };
   /** True once shutdown began: API requests are refused (503), probes and metrics still answer. */
   draining(): boolean;
@@ -129,6 +132,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     clearTimeout(deadlineTimer);
     ctx.releaseAttempt?.();
     ctx.releaseLimits?.();
+    ctx.settleSpend?.();
     metrics.inFlight.dec();
     metrics.recordRequest(ctx, response.status, ctx.errorCode);
     state.requestLog?.record(ctx, response.status, { request: request.body, response: response.body });

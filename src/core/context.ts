@@ -42,6 +42,13 @@ export interface GatewayContext {
    * with the usage. Dispatch calls it when the response ends. Idempotent.
    */
   releaseLimits?: () => void;
+  /**
+   * Set by the budget stage for tenant keys: reconciles the budget reservation with the real cost and records the
+   * spend rollup. Dispatch calls it when the response ends (after `releaseLimits`). Idempotent.
+   */
+  settleSpend?: () => void;
+  /** The model the caller asked for when an exhausted budget served its `downgrade_to` instead. */
+  budgetDowngradedFrom?: string;
   /** The tightest rate limits that applied: the `x-ratelimit-*` headers. */
   rateLimits?: AppliedLimits;
   /** Price of the deployment that served the request, when known: turns usage into `costUsd`. */

@@ -9,6 +9,8 @@ import type { GatewayContext } from '../core/context.js';
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
 
+const MAX_TENANT_LABELS = 1000;
+
 const circuitStateValue = { closed: 0, open: 1, half_open: 2, recovering: 3 } as const;
 
 interface Observer {
@@ -108,6 +110,19 @@ export class GatewayMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  private readonly tenantCost = new Counter({
+    name: 'switchyard_tenant_cost_usd_total',
+    help: `Spend in USD by tenant (the first ${MAX_TENANT_LABELS} tenants seen by name, the rest as "other").`,
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+  private readonly tenantLabels = new Set<string>();
+  private readonly budgetEvents = new Counter({
+    name: 'switchyard_budget_events_total',
+    help: 'Budget events: downgraded, alert_delivered, alert_failed, alert_dropped, spend_rows_dropped, store_error.',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: 'switchyard_in_flight_requests',
     help: 'Requests being served now (streams included).',
@@ -175,6 +190,16 @@ export class GatewayMetrics {
 
   countLimitStoreFailure(outcome: 'allowed' | 'refused' | 'background'): void {
     this.limitStoreFailures.inc({ outcome });
+  }
+
+  /** A tenant key's request cost; tenants beyond the label cap share one series so a big fleet cannot grow it. */
+  addTenantSpend(tenantId: string, usd: number): void {
+    if (!this.tenantLabels.has(tenantId) && this.tenantLabels.size < MAX_TENANT_LABELS) this.tenantLabels.add(tenantId);
+    this.tenantCost.inc({ tenant: this.tenantLabels.has(tenantId) ? tenantId : 'other' }, usd);
+  }
+
+  countBudgetEvent(event: string, count = 1): void {
+    this.budgetEvents.inc({ event }, count);
   }
 
   countAlert(kind: string): void {

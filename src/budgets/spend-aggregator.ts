@@ -1,0 +1,100 @@
+/**
+ * Rolls finished requests up into per (tenant, key, model, UTC day) rows in memory and writes them to the spend
+ * store in one batch every `flushIntervalMs`, and at shutdown. A request only adds to a map entry: nothing waits on
+ * the store. While the store is down the rows stay and are retried on the next tick; memory is bounded by
+ * `maxPendingRows` distinct rows, beyond which new rows are dropped and counted.
+ */
+import type { GatewayContext } from '../core/context.js';
+import type { SpendRow, SpendStore } from '../stores/spend.js';
+import { utcDay } from './period.js';
+
+export interface SpendAggregatorOptions {
+  flushIntervalMs: number;
+  maxPendingRows: number;
+  onFlushError?(error: unknown): void;
+  /** Rows dropped because the buffer was full. */
+  onDropped?(rows: number): void;
+  now?: () => number;
+}
+
+export class SpendAggregator {
+  private pending = new Map<string, SpendRow>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: SpendStore,
+    private readonly options: SpendAggregatorOptions,
+  ) {
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Adds a finished tenant-key request that reached a provider (or has a cost) to its rollup row. */
+  record(ctx: GatewayContext): void {
+    if (ctx.caller?.kind !== 'key' || (ctx.provider === undefined && ctx.costUsd === undefined)) return;
+    const day = utcDay((this.options.now ?? Date.now)());
+    const model = ctx.model ?? ctx.requestedModel ?? 'unknown';
+    const id = `${ctx.caller.tenant.id}\u0000${ctx.caller.key.id}\u0000${model}\u0000${day}`;
+    let row = this.pending.get(id);
+    if (row === undefined) {
+      if (this.pending.size >= this.options.maxPendingRows) {
+        this.options.onDropped?.(1);
+        return;
+      }
+      row = { day, tenantId: ctx.caller.tenant.id, keyId: ctx.caller.key.id, model, requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+      this.pending.set(id, row);
+    }
+    row.requests += 1;
+    row.inputTokens += ctx.usage?.prompt_tokens ?? 0;
+    row.outputTokens += ctx.usage?.completion_tokens ?? 0;
+    row.costUsd += ctx.costUsd ?? 0;
+  }
+
+  /** Rows waiting to be written. */
+  get pendingRows(): number {
+    return this.pending.size;
+  }
+
+  /** Writes what is pending in one batch; a failed batch goes back into the buffer. One flush at a time. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  /** Stops the timer and writes the rest (waiting for a flush already running). */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      await this.store.add([...batch.values()]);
+    } catch (error) {
+      this.options.onFlushError?.(error);
+      this.putBack(batch);
+    }
+  }
+
+  /** Merges an unwritten batch back, newest rows first kept within the bound. */
+  private putBack(batch: Map<string, SpendRow>): void {
+    let dropped = 0;
+    for (const [id, row] of batch) {
+      const newer = this.pending.get(id);
+      if (newer !== undefined) {
+        newer.requests += row.requests;
+        newer.inputTokens += row.inputTokens;
+        newer.outputTokens += row.outputTokens;
+        newer.costUsd += row.costUsd;
+      } else if (this.pending.size < this.options.maxPendingRows) this.pending.set(id, row);
+      else dropped++;
+    }
+    if (dropped > 0) this.options.onDropped?.(dropped);
+  }
+}
