@@ -1,0 +1,176 @@
+/**
+ * Token budgets on a running gateway against a mock OpenAI upstream: an overflowing request is refused with 400
+ * context_length_exceeded (OpenAI and Anthropic dialects) before any upstream call; max_tokens is clamped to
+ * what is left; drop_oldest and keep_last trim (x-switchyard-trimmed); summarize asks the cheap model through
+ * the gateway and falls back to dropping when it fails.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import type { ChatMessage, ChatRequest } from '../../src/core/openai-schema.js';
+import { countChatTokens, tokenCounter } from '../../src/limits/token-count.js';
+import { startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.js';
+import { postJson, startTestGateway, type RunningGateway } from '../helpers/server.js';
+
+const WINDOW = 300;
+/** About 90 tokens each, so four of them overflow a 300-token window. */
+const turn = (label: string) => `${label}: ${'lorem ipsum dolor sit amet '.repeat(16)}`;
+const conversation: ChatMessage[] = [
+  { role: 'system', content: 'You are terse.' },
+  { role: 'user', content: turn('first question') },
+  { role: 'assistant', content: turn('first answer') },
+  { role: 'user', content: turn('second question') },
+  { role: 'assistant', content: turn('second answer') },
+  { role: 'user', content: 'and now?' },
+];
+
+interface ErrorBody {
+  error: { type: string; code: string | null; param: string | null; message: string };
+}
+
+describe('token budgets', () => {
+  let mock: OpenAIMock;
+  let gw: RunningGateway;
+  const model = (strategy?: object) => ({
+    deployments: [{ provider: 'up', model: 'tiny-model' }],
+    context_window: WINDOW,
+    ...(strategy === undefined ? {} : { context_overflow: strategy }),
+  });
+
+  before(async () => {
+    mock = await startOpenAIMock();
+    gw = await startTestGateway({
+      resilience: { health_checks: { enabled: false }, retries: { max_attempts: 1 } },
+      providers: { up: { type: 'openai-compatible', base_url: mock.url } },
+      models: {
+        strict: model(),
+        trimmed: model({ strategy: 'drop_oldest' }),
+        recent: model({ strategy: 'keep_last', keep_last: 2 }),
+        summarized: model({ strategy: 'summarize', summarize_with: 'cheap', summary_max_tokens: 40 }),
+        cheap: { deployments: [{ provider: 'up', model: 'cheap-model' }] },
+      },
+    });
+  });
+  beforeEach(() => {
+    mock.setScenario({ kind: 'text', text: 'fine' });
+    mock.requests.length = 0;
+  });
+  after(async () => {
+    await gw.close();
+    await mock.close();
+  });
+
+  const chat = (body: Partial<ChatRequest> & { model: string }) => postJson(`${gw.url}/v1/chat/completions`, { messages: conversation, ...body });
+  const upstreamBodies = () => mock.requests.map((request) => request.body as ChatRequest);
+
+  test('an overflowing request is 400 context_length_exceeded with the numbers, and never reaches the upstream', async () => {
+    const response = await chat({ model: 'strict', max_tokens: 10 });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as ErrorBody;
+    assert.equal(body.error.code, 'context_length_exceeded');
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.equal(body.error.param, 'messages');
+    const input = countChatTokens({ model: 'strict', messages: conversation }, await tokenCounter('o200k_base')).total;
+    assert.equal(
+      body.error.message,
+      `This model's maximum context length is ${WINDOW} tokens. However, you requested ${input + 10} tokens (${input} in the messages, 10 in the completion). Please reduce the length of the messages or completion.`,
+    );
+    assert.equal(mock.requests.length, 0);
+  });
+
+  test('on /v1/messages the same overflow is an Anthropic invalid_request_error', async () => {
+    const response = await postJson(`${gw.url}/v1/messages`, {
+      model: 'strict',
+      max_tokens: 10,
+      system: 'You are terse.',
+      messages: conversation.slice(1).map((message) => ({ role: message.role, content: message.content })),
+    });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { type: string; error: { type: string; message: string } };
+    assert.equal(body.type, 'error');
+    assert.equal(body.error.type, 'invalid_request_error');
+    assert.match(body.error.message, new RegExp(`maximum context length is ${WINDOW} tokens`));
+    assert.equal(mock.requests.length, 0);
+  });
+
+  test('max_tokens beyond what is left is clamped to the remaining window', async () => {
+    const messages: ChatMessage[] = [{ role: 'user', content: 'Say hi.' }];
+    const response = await chat({ model: 'strict', messages, max_tokens: 5000 });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    const input = countChatTokens({ model: 'strict', messages }, await tokenCounter('o200k_base')).total;
+    assert.equal(upstreamBodies()[0]!.max_tokens, WINDOW - input);
+    assert.equal(response.headers.get('x-switchyard-trimmed'), null);
+  });
+
+  test('max_completion_tokens is clamped the same way; a request that fits is sent unchanged', async () => {
+    const fits = await chat({ model: 'strict', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 20 });
+    await fits.arrayBuffer();
+    // OpenAI-compatible engines get it as max_tokens.
+    const sentLimit = (body: ChatRequest) => body.max_completion_tokens ?? body.max_tokens;
+    assert.equal(sentLimit(upstreamBodies()[0]!), 20);
+    const clamped = await chat({ model: 'strict', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 1000 });
+    await clamped.arrayBuffer();
+    assert.ok(sentLimit(upstreamBodies()[1]!)! < WINDOW, 'clamped below the window');
+  });
+
+  test('drop_oldest removes the oldest turns, keeps the system message, and says how many', async () => {
+    const response = await chat({ model: 'trimmed' });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    const sent = upstreamBodies()[0]!.messages;
+    const dropped = Number(response.headers.get('x-switchyard-trimmed'));
+    assert.ok(dropped >= 1, `some messages were dropped (${dropped})`);
+    assert.equal(sent.length, conversation.length - dropped);
+    assert.deepEqual(sent[0], conversation[0], 'the system message stays');
+    assert.equal(sent.at(-1)!.content, 'and now?', 'the last turn stays');
+    assert.equal(sent[1]!.role, 'user', 'the kept conversation starts at a user turn');
+    const tokens = countChatTokens({ model: 'trimmed', messages: sent }, await tokenCounter('o200k_base')).total;
+    assert.ok(tokens < WINDOW, `what was sent fits (${tokens})`);
+  });
+
+  test('keep_last keeps the system message and the last N messages', async () => {
+    const response = await chat({ model: 'recent' });
+    await response.arrayBuffer();
+    assert.equal(response.headers.get('x-switchyard-trimmed'), '4');
+    assert.deepEqual(
+      upstreamBodies()[0]!.messages.map((message) => message.role),
+      ['system', 'user'],
+      'the last two are assistant + user; it starts at the user turn',
+    );
+  });
+
+  test('summarize asks the cheap model once and puts its summary in place of the dropped turns', async () => {
+    mock.script({ kind: 'text', text: 'They asked two questions about lorem ipsum.' });
+    const response = await chat({ model: 'summarized' });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    const [summaryCall, answered] = upstreamBodies();
+    assert.equal(summaryCall!.model, 'cheap-model');
+    assert.equal(summaryCall!.max_tokens, 40);
+    assert.match(String(summaryCall!.messages[1]!.content), /user: first question/);
+    const sent = answered!.messages;
+    assert.equal(answered!.model, 'tiny-model');
+    assert.deepEqual(sent[0], conversation[0]);
+    assert.deepEqual(sent[1], { role: 'system', content: 'Summary of the earlier conversation: They asked two questions about lorem ipsum.' });
+    assert.equal(sent.at(-1)!.content, 'and now?');
+    assert.equal(Number(response.headers.get('x-switchyard-trimmed')), conversation.length - (sent.length - 1));
+  });
+
+  test('when the summary fails, the turns are dropped instead and the request still succeeds', async () => {
+    mock.script({ kind: 'error', status: 400, message: 'cheap model refused' });
+    const response = await chat({ model: 'summarized' });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    const sent = upstreamBodies().at(-1)!.messages;
+    assert.ok(!sent.some((message) => String(message.content).startsWith('Summary of')), 'no summary message');
+    assert.ok(Number(response.headers.get('x-switchyard-trimmed')) >= 1, 'trimmed by dropping');
+  });
+
+  test('a last turn that alone overflows is refused even with trimming', async () => {
+    const response = await chat({ model: 'trimmed', messages: [{ role: 'user', content: turn('huge').repeat(8) }] });
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as ErrorBody;
+    assert.equal(body.error.code, 'context_length_exceeded');
+    assert.match(body.error.message, /Trimming \(drop_oldest\) cannot make it fit/);
+  });
+});
