@@ -4,70 +4,13 @@
  * reloads, SIGTERM drains and exits 0.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { watchConfig } from '../../src/config/watch.js';
-
-const root = join(import.meta.dirname, '..', '..');
-const built = join(root, 'dist', 'main.js');
-const entry = existsSync(built) ? [built] : ['--import', 'tsx', join(root, 'src', 'main.ts')];
-
-interface LogLine {
-  level: string;
-  msg: string;
-  url?: string;
-}
-
-/** A spawned gateway whose JSON log lines can be awaited. */
-class GatewayProcess {
-  readonly lines: LogLine[] = [];
-  private waiters: { match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
-  readonly child: ChildProcess;
-
-  constructor(configPath: string) {
-    const env: NodeJS.ProcessEnv = { ...process.env, SWITCHYARD_CONFIG: configPath };
-    delete env.SWITCHYARD_MASTER_KEY;
-    this.child = spawn(process.execPath, entry, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    createInterface({ input: this.child.stderr! }).on('line', (text) => {
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { level: 'raw', msg: text };
-      }
-      this.lines.push(line);
-      this.waiters = this.waiters.filter((waiter) => (waiter.match(line) ? (waiter.resolve(line), false) : true));
-    });
-  }
-
-  /** The next log line (from `from` on) that matches, or a failure naming what was seen. */
-  waitFor(match: (line: LogLine) => boolean, from = 0, timeoutMs = 5000): Promise<LogLine> {
-    const seen = this.lines.slice(from).find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no matching log line within ${timeoutMs} ms; got:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        match,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-      });
-    });
-  }
-
-  stop(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
+import { GatewayProcess, type ProcessLogLine as LogLine } from '../helpers/gateway-process.js';
 
 const yaml = (models: string[], extra = '') =>
   [
@@ -103,8 +46,8 @@ describe('config reload in the running process', () => {
     url = (await gateway.waitFor((line) => line.msg === 'switchyard listening', 0, 8000)).url!;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   });
-  after(() => {
-    gateway.stop();
+  after(async () => {
+    await gateway.stop(1000);
     rmSync(dir, { recursive: true, force: true });
   });
 
