@@ -116,11 +116,11 @@ describe('virtual keys on the gateway', () => {
     await master.arrayBuffer();
   });
 
-  test('a virtual key does not open /admin', async () => {
+  test('a virtual key without the admin scope does not open /admin (403)', async () => {
     const { secret } = await stores.keys.create(tenantId, { name: 'not admin' });
     const response = await fetch(`${gw.url}/admin/resilience`, { headers: bearer(secret) });
-    assert.equal(response.status, 401);
-    await response.arrayBuffer();
+    assert.equal(response.status, 403);
+    assert.equal(((await response.json()) as ErrorBody).error.code, 'permission_denied');
   });
 
   test('uses are recorded as last_used_at on the next flush', async () => {
