@@ -114,7 +114,7 @@ for (const strategy of values.strategies.split(',')) {
   const result = await runStrategy(strategy);
   console.error(
     `${strategy}: ${result.requests} requests in ${result.wallSeconds.toFixed(1)} s, TTFT p90 ${result.ttftP90Ms.toFixed(0)} ms` +
-      (result.affinity === undefined ? '' : `, affinity ${JSON.stringify(result.affinity)}`),
+      (result.affinity === undefined || Object.keys(result.affinity).length === 0 ? '' : `, affinity ${JSON.stringify(result.affinity)}`),
   );
   results.push(result);
 }
