@@ -74,6 +74,11 @@ export class RequestLog {
     }
   }
 
+  /** Where records are written (and the admin API reads them); undefined when there is no store. */
+  get store(): RequestLogStore | undefined {
+    return this.options.store;
+  }
+
   /** Called once per request, after its last byte. Never throws, never waits. */
   record(ctx: GatewayContext, status: number, bodies: ExchangeBodies): void {
     const settings = this.options.settings();
