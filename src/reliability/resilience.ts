@@ -179,7 +179,7 @@ export class Resilience {
     return this.stats.snapshot(refs);
   }
 
-  /** For /admin: breakers, budgets, gates, health and outage state, kill switches. */
+  /** For /admin: breakers, budgets, gates, health and outage state, kill switches, engine readings. */
   status(): Record<string, unknown> {
     return {
       circuits: this.breakers.snapshot(),
@@ -189,6 +189,7 @@ export class Resilience {
       unhealthy_providers: [...this.unhealthyProviders],
       outages: this.outages.status(),
       kill_switches: this.stats.killSwitches(),
+      engine_loads: this.engineAware.loads(),
     };
   }
 
