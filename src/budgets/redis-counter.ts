@@ -120,8 +120,9 @@ export class RedisBudgetCounter implements BudgetCounter {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new BudgetStoreUnavailable(`Redis did not answer within ${this.timeoutMs} ms.`)), this.timeoutMs);
     });
+    let onReady: (() => void) | undefined;
     try {
-      const ready = this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => this.redis.once('ready', resolve));
+      const ready = this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => this.redis.once('ready', (onReady = resolve)));
       const result = await Promise.race([ready.then(work), timeout]);
       this.availability.succeeded();
       return result;
@@ -130,6 +131,7 @@ export class RedisBudgetCounter implements BudgetCounter {
       throw error;
     } finally {
       clearTimeout(timer);
+      if (onReady !== undefined) this.redis.off('ready', onReady);
     }
   }
 }
