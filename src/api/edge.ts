@@ -19,6 +19,7 @@ export interface EdgeRequest {
 
 export interface EdgeResponse {
   status: number;
+  /** This response's own object (never shared between responses): edges may complete it in place. */
   headers: Record<string, string>;
   /** A complete body... */
   body?: string;

@@ -128,13 +128,17 @@ export function createNodeHandler(gateway: Gateway): NodeHandler {
         requestId,
       });
       if (res.destroyed) return;
+      // Every response's headers object is its own (EdgeResponse): completed in place rather than copied.
+      const { headers } = response;
+      headers['x-request-id'] = requestId;
       if (response.stream === undefined) {
         // A content-length lets Node send one unchunked write instead of chunked framing.
         const body = response.body ?? '';
-        res.writeHead(response.status, { 'x-request-id': requestId, 'content-length': Buffer.byteLength(body), ...response.headers });
+        headers['content-length'] = String(Buffer.byteLength(body));
+        res.writeHead(response.status, headers);
         res.end(body);
       } else {
-        res.writeHead(response.status, { 'x-request-id': requestId, ...response.headers });
+        res.writeHead(response.status, headers);
         await writeStream(res, response.stream);
       }
     } catch {

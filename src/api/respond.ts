@@ -6,9 +6,9 @@ import { rateLimitHeaders } from '../limits/headers.js';
 
 export type Dialect = 'openai' | 'anthropic';
 
-/** `x-request-id` and the `x-switchyard-*` headers (DESIGN.md §2). */
-export function gatewayHeaders(ctx: GatewayContext): Record<string, string> {
-  const headers: Record<string, string> = { 'x-request-id': ctx.requestId };
+/** `x-request-id` and the `x-switchyard-*` headers (DESIGN.md §2), added to `headers` (one object per response). */
+export function gatewayHeaders(ctx: GatewayContext, headers: Record<string, string> = {}): Record<string, string> {
+  headers['x-request-id'] = ctx.requestId;
   if (ctx.model !== undefined) headers['x-switchyard-model'] = ctx.model;
   if (ctx.provider !== undefined) headers['x-switchyard-provider'] = ctx.provider;
   if (ctx.attempts.length > 0) headers['x-switchyard-attempts'] = String(ctx.attempts.length);
@@ -24,7 +24,7 @@ export function gatewayHeaders(ctx: GatewayContext): Record<string, string> {
 export function jsonResponse(ctx: GatewayContext, status: number, body: unknown): EdgeResponse {
   return {
     status,
-    headers: { 'content-type': 'application/json', ...gatewayHeaders(ctx) },
+    headers: gatewayHeaders(ctx, { 'content-type': 'application/json' }),
     body: JSON.stringify(body),
   };
 }
@@ -46,5 +46,5 @@ export const sseHeaders = {
 };
 
 export function sseResponse(ctx: GatewayContext, stream: AsyncIterable<string>): EdgeResponse {
-  return { status: 200, headers: { ...sseHeaders, ...gatewayHeaders(ctx) }, stream };
+  return { status: 200, headers: gatewayHeaders(ctx, { ...sseHeaders }), stream };
 }

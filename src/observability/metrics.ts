@@ -35,6 +35,8 @@ interface RequestSeries {
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly series = new Map<string, RequestSeries>();
+  /** Request and attempt counter children by label key, bound once (see `seriesFor`); bounded like the labels. */
+  private readonly counters = new Map<string, Incrementer>();
   private readonly requests = new Counter({
     name: 'switchyard_requests_total',
     help: 'Requests answered, by endpoint, public model, provider and HTTP status.',
@@ -137,9 +139,17 @@ export class GatewayMetrics {
   recordRequest(ctx: GatewayContext, status: number, errorCode?: string): void {
     const model = ctx.model ?? ctx.requestedModel ?? 'none';
     const provider = ctx.provider ?? 'none';
-    this.requests.inc({ endpoint: ctx.endpoint, model, provider, status });
+    this.counter(this.requests, `r\u0000${ctx.endpoint}\u0000${model}\u0000${provider}\u0000${status}`, () => ({
+      endpoint: ctx.endpoint,
+      model,
+      provider,
+      status,
+    })).inc();
     if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
-    for (const attempt of ctx.attempts) this.attempts.inc({ provider: attempt.provider, outcome: attempt.errorCode ?? 'ok' });
+    for (const attempt of ctx.attempts) {
+      const outcome = attempt.errorCode ?? 'ok';
+      this.counter(this.attempts, `a\u0000${attempt.provider}\u0000${outcome}`, () => ({ provider: attempt.provider, outcome })).inc();
+    }
     if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
     const series = this.seriesFor(ctx.endpoint, model, provider);
     series.duration.observe((performance.now() - ctx.startedAt) / 1000);
@@ -153,6 +163,16 @@ export class GatewayMetrics {
     series.outputTokens.inc(usage.completion_tokens);
     const cached = usage.prompt_tokens_details?.cached_tokens;
     if (cached) series.cachedTokens.inc(cached);
+  }
+
+  /** A counter's child for one label set, bound on first use. */
+  private counter<T extends string>(counter: Counter<T>, key: string, labels: () => Partial<Record<T, string | number>>): Incrementer {
+    let child = this.counters.get(key);
+    if (child === undefined) {
+      child = counter.labels(labels());
+      this.counters.set(key, child);
+    }
+    return child;
   }
 
   /**

@@ -61,31 +61,40 @@ function window(
   };
 }
 
-function openAiWindows(headers: HeaderLookup): QuotaWindow[] {
-  return ['requests', 'tokens'].flatMap((name) => {
-    const reset = headers.get(`x-ratelimit-reset-${name}`);
-    const found = window(
-      name,
-      headers.get(`x-ratelimit-limit-${name}`),
-      headers.get(`x-ratelimit-remaining-${name}`),
-      reset === null ? undefined : parseDurationMs(reset),
-    );
-    return found === undefined ? [] : [found];
-  });
+/** Header names per quota, built once: this runs on every upstream response. */
+const openAiQuotas = ['requests', 'tokens'].map((name) => ({
+  name,
+  limit: `x-ratelimit-limit-${name}`,
+  remaining: `x-ratelimit-remaining-${name}`,
+  reset: `x-ratelimit-reset-${name}`,
+}));
+const anthropicQuotas = ['requests', 'tokens', 'input-tokens', 'output-tokens'].map((name) => ({
+  name,
+  limit: `anthropic-ratelimit-${name}-limit`,
+  remaining: `anthropic-ratelimit-${name}-remaining`,
+  reset: `anthropic-ratelimit-${name}-reset`,
+}));
+
+function openAiWindows(headers: HeaderLookup, into: QuotaWindow[]): void {
+  for (const quota of openAiQuotas) {
+    const limit = headers.get(quota.limit);
+    // Most responses carry no quota headers: one lookup per quota, then on.
+    if (limit === null) continue;
+    const reset = headers.get(quota.reset);
+    const found = window(quota.name, limit, headers.get(quota.remaining), reset === null ? undefined : parseDurationMs(reset));
+    if (found !== undefined) into.push(found);
+  }
 }
 
-function anthropicWindows(headers: HeaderLookup, wallNowMs: number): QuotaWindow[] {
-  return ['requests', 'tokens', 'input-tokens', 'output-tokens'].flatMap((name) => {
-    const reset = headers.get(`anthropic-ratelimit-${name}-reset`);
+function anthropicWindows(headers: HeaderLookup, wallNowMs: number, into: QuotaWindow[]): void {
+  for (const quota of anthropicQuotas) {
+    const limit = headers.get(quota.limit);
+    if (limit === null) continue;
+    const reset = headers.get(quota.reset);
     const resetAt = reset === null ? Number.NaN : Date.parse(reset);
-    const found = window(
-      name,
-      headers.get(`anthropic-ratelimit-${name}-limit`),
-      headers.get(`anthropic-ratelimit-${name}-remaining`),
-      Number.isNaN(resetAt) ? undefined : resetAt - wallNowMs,
-    );
-    return found === undefined ? [] : [found];
-  });
+    const found = window(quota.name, limit, headers.get(quota.remaining), Number.isNaN(resetAt) ? undefined : resetAt - wallNowMs);
+    if (found !== undefined) into.push(found);
+  }
 }
 
 /**
@@ -93,7 +102,10 @@ function anthropicWindows(headers: HeaderLookup, wallNowMs: number): QuotaWindow
  * needed for Anthropic's RFC 3339 reset times. No quota headers: an empty list.
  */
 export function parseQuotaHeaders(headers: HeaderLookup, wallNowMs: number): QuotaWindow[] {
-  return [...openAiWindows(headers), ...anthropicWindows(headers, wallNowMs)];
+  const windows: QuotaWindow[] = [];
+  openAiWindows(headers, windows);
+  anthropicWindows(headers, wallNowMs, windows);
+  return windows;
 }
 
 /** The smallest remaining share (0..1) over the windows, or undefined when there are none. */
