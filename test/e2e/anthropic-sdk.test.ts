@@ -139,9 +139,14 @@ describe('Anthropic SDK against /v1/messages', () => {
     assert.equal(second.content[0]?.type, 'text');
   });
 
-  test('count_tokens answers an estimate of the prompt', async () => {
-    const counted = await anthropic.messages.countTokens({ model: 'sim-small', messages: [{ role: 'user', content: 'x'.repeat(400) }] });
-    assert.equal(counted.input_tokens, 104);
+  test('count_tokens counts the system prompt and messages with the tokenizer', async () => {
+    const counted = await anthropic.messages.countTokens({
+      model: 'sim-small',
+      system: 'You are terse.',
+      messages: [{ role: 'user', content: 'Hello, world!' }],
+    });
+    // o200k: "You are terse." 4, "Hello, world!" 4; 3 framing + 1 role per message; 3 priming.
+    assert.equal(counted.input_tokens, 4 + 4 + 2 * (3 + 1) + 3);
   });
 
   test('an unknown model is a NotFoundError', async () => {

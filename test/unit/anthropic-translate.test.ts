@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { estimateInputTokens } from '../../src/api/anthropic/count-tokens.js';
+import { countInputTokens } from '../../src/api/anthropic/count-tokens.js';
 import { messagesRequestSchema, type MessagesRequest } from '../../src/api/anthropic/schema.js';
 import { toAnthropicMessage } from '../../src/api/anthropic/to-message.js';
 import { toChatRequest } from '../../src/api/anthropic/to-chat-request.js';
@@ -272,11 +272,36 @@ describe('internal chat response → Anthropic Message', () => {
   });
 });
 
-describe('count_tokens estimate', () => {
-  test('counts about four characters per token plus per-message framing and tools', () => {
-    const chat = translate({ messages: [{ role: 'user', content: 'a'.repeat(400) }] });
-    assert.equal(estimateInputTokens(chat), 104);
-    const withTool = translate({ messages: [{ role: 'user', content: 'a'.repeat(400) }], tools: [{ name: 'f', input_schema: { type: 'object' } }] });
-    assert.ok(estimateInputTokens(withTool) > 104);
+describe('count_tokens', () => {
+  // Known o200k counts: "Hello, world!" 4, "You are terse." 4, "The quick brown fox jumps over the lazy dog." 10,
+  // each role 1. A message is 3 tokens of framing + its role + its content; the reply is primed with 3.
+  test('counts a message with the tokenizer: framing + role + content + priming', async () => {
+    const chat = translate({ messages: [{ role: 'user', content: 'Hello, world!' }] });
+    assert.equal(await countInputTokens(chat, 'claude-sonnet-4-20250514'), 3 + 1 + 4 + 3);
+  });
+
+  test('counts the system prompt as a message of its own', async () => {
+    const chat = translate({ system: 'You are terse.', messages: [{ role: 'user', content: 'Hello, world!' }] });
+    assert.equal(await countInputTokens(chat, 'claude-sonnet-4-20250514'), 3 + 1 + 4 + (3 + 1 + 4) + 3);
+  });
+
+  test('counts every turn, and tool definitions as their JSON text', async () => {
+    const messages = [
+      { role: 'user', content: 'Hello, world!' },
+      { role: 'assistant', content: 'The quick brown fox jumps over the lazy dog.' },
+      { role: 'user', content: 'Hello, world!' },
+    ];
+    const plain = await countInputTokens(translate({ messages }), 'claude-3-5-haiku');
+    assert.equal(plain, 3 * (3 + 1) + 4 + 10 + 4 + 3);
+    const tool = { name: 'get_weather', description: 'Get the weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } };
+    const withTool = await countInputTokens(translate({ messages, tools: [tool] }), 'claude-3-5-haiku');
+    assert.ok(withTool - plain >= 20 && withTool - plain <= 40, `the tool definition adds its ~30 tokens (added ${withTool - plain})`);
+  });
+
+  test('long text is counted by the tokenizer, not at four characters a token', async () => {
+    const chat = translate({ messages: [{ role: 'user', content: 'The quick brown fox jumps over the lazy dog. '.repeat(40) }] });
+    const counted = await countInputTokens(chat, 'claude-sonnet-4');
+    // 40 sentences of 10 tokens (the leading space of each repeat merges into "The"), not 1,800 chars / 4 = 450.
+    assert.ok(counted >= 400 && counted <= 410, `about 400 + framing, got ${counted}`);
   });
 });

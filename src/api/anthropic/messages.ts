@@ -4,7 +4,7 @@ import type { GatewayContext } from '../../core/context.js';
 import type { EdgeRequest, EdgeResponse } from '../edge.js';
 import { parseJsonBody } from '../request-body.js';
 import { jsonResponse, sseResponse } from '../respond.js';
-import { estimateInputTokens } from './count-tokens.js';
+import { countInputTokens } from './count-tokens.js';
 import { countTokensRequestSchema, messagesRequestSchema } from './schema.js';
 import { anthropicSSE } from './stream.js';
 import { toAnthropicMessage } from './to-message.js';
@@ -26,10 +26,13 @@ export async function messages(app: GatewayApp, ctx: GatewayContext, request: Ed
   return withRequestId(ctx, sseResponse(ctx, anthropicSSE(ctx, answer, options)));
 }
 
-export function countTokens(app: GatewayApp, ctx: GatewayContext, request: EdgeRequest): EdgeResponse {
+export async function countTokens(app: GatewayApp, ctx: GatewayContext, request: EdgeRequest): Promise<EdgeResponse> {
   const body = parseJsonBody(request.body, countTokensRequestSchema);
   // Same answer as messages.create for a model the caller cannot use: 404, before any counting.
   app.getModel(ctx, body.model);
+  ctx.requestedModel = body.model;
   const chat = toChatRequest({ ...body, max_tokens: 1 });
-  return withRequestId(ctx, jsonResponse(ctx, 200, { input_tokens: estimateInputTokens(chat) }));
+  // The vocabulary of the model's first deployment, as the token budget picks it (an alias counts by its name).
+  const upstream = app.runtime().routes.models.get(body.model)?.deployments[0]?.upstreamModel ?? body.model;
+  return withRequestId(ctx, jsonResponse(ctx, 200, { input_tokens: await countInputTokens(chat, upstream) }));
 }
