@@ -31,6 +31,7 @@ import { firstOf } from './reliability/first-chunk.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import type { ModelRoute } from './routing/route-table.js';
 import { tokenBudget } from './stages/token-budget.js';
+import { fitCompletionToContext } from './stages/completion-budget.js';
 import { summarizeThroughGateway } from './stages/summarize-turns.js';
 
 /** A finished answer, or a stream whose first batch of chunks already arrived (see `ChunkStream`). */
@@ -185,8 +186,10 @@ export function createApp(
       }
     },
 
-    async completions(ctx, request) {
-      const chain = await route(ctx, request.model, 'completions', () => completionTokens(request), request.max_tokens);
+    async completions(ctx, input) {
+      let request = input;
+      const fit = async (primary: ModelRoute) => void ({ request } = await fitCompletionToContext(input, primary));
+      const chain = await route(ctx, input.model, 'completions', () => completionTokens(request), input.max_tokens, fit);
       ctx.request = request;
       return answer(
         ctx,

@@ -6,10 +6,12 @@
  * that are not OpenAI's this is an approximation (their tokenizers differ by roughly ±20%).
  *
  * Counting is for limits and trimming only; the provider's reported usage wins for accounting. It costs about
- * 20–50 µs per KB of text on one core, so the hot path first takes `upperBound`: byte-level BPE never makes
- * more tokens than UTF-8 bytes, so a request whose byte count fits needs no tokenising at all.
+ * 20–50 µs per KB of text on one core, so the hot path first takes `upperBound` (`promptUpperBound` for legacy
+ * completions): byte-level BPE never makes more tokens than UTF-8 bytes, so a request whose byte count fits
+ * needs no tokenising at all. A legacy completion's prompt is counted as its bare text (no framing); each prompt
+ * of an array is its own completion.
  */
-import type { ChatMessage, ChatRequest } from '../core/openai-schema.js';
+import type { ChatMessage, ChatRequest, CompletionRequest } from '../core/openai-schema.js';
 import type { TokenEncoding } from '../core/model-limits.js';
 
 export type CountTokens = (text: string) => number;
@@ -103,4 +105,19 @@ export function upperBound(request: ChatRequest): number {
   let tokens = requestTokens(request, utf8Bytes);
   for (const message of request.messages) tokens += messageTokens(message, utf8Bytes);
   return tokens;
+}
+
+type Prompt = CompletionRequest['prompt'];
+
+/** Tokens of each prompt of a legacy completion: text through `count`, a token array as its length. */
+export function countPromptTokens(prompt: Prompt, count: CountTokens): number[] {
+  if (typeof prompt === 'string') return [count(prompt)];
+  if (prompt.length === 0) return [0];
+  if (typeof prompt[0] === 'number') return [prompt.length];
+  return (prompt as readonly (string | readonly number[])[]).map((one) => (typeof one === 'string' ? count(one) : one.length));
+}
+
+/** The largest prompt's tokens bounded by its UTF-8 bytes (token arrays exactly): no tokenizer. */
+export function promptUpperBound(prompt: Prompt): number {
+  return Math.max(...countPromptTokens(prompt, utf8Bytes));
 }

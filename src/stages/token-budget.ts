@@ -37,15 +37,16 @@ function requestedOutput(request: ChatRequest): number | undefined {
   return request.max_completion_tokens ?? request.max_tokens ?? undefined;
 }
 
-function tooLong(window: number, input: number, requested: number | undefined, why = ''): GatewayError {
+/** OpenAI's wording for an overflow; `param` names what is too long (`messages`, or `prompt` for completions). */
+export function contextTooLong(window: number, input: number, requested: number | undefined, param: 'messages' | 'prompt', why = ''): GatewayError {
   const asked =
     requested === undefined
-      ? `However, your messages resulted in ${input} tokens.`
-      : `However, you requested ${input + requested} tokens (${input} in the messages, ${requested} in the completion).`;
+      ? `However, your ${param} resulted in ${input} tokens.`
+      : `However, you requested ${input + requested} tokens (${input} in the ${param}, ${requested} in the completion).`;
   return new GatewayError(
     'context_length_exceeded',
-    `This model's maximum context length is ${window} tokens. ${asked}${why} Please reduce the length of the messages${requested === undefined ? '' : ' or completion'}.`,
-    { param: 'messages' },
+    `This model's maximum context length is ${window} tokens. ${asked}${why} Please reduce the length of the ${param}${requested === undefined ? '' : ' or completion'}.`,
+    { param },
   );
 }
 
@@ -59,7 +60,8 @@ function clampOutput(request: ChatRequest, limit: number): ChatRequest {
 
 const encodings = new WeakMap<ModelRoute, ReturnType<typeof tokenEncodingFor>>();
 
-function encodingOf(model: ModelRoute) {
+/** The vocabulary a model's requests are counted with: its first deployment's upstream model's. */
+export function encodingOf(model: ModelRoute) {
   let encoding = encodings.get(model);
   if (encoding === undefined) {
     encoding = tokenEncodingFor(model.deployments[0]?.upstreamModel ?? model.name);
@@ -116,7 +118,7 @@ export function tokenBudget(summarize: Summarize) {
     if (input + overflow.min_output_tokens > window) {
       if (overflow.strategy === 'reject') {
         if (model.fallbacksOn.context_length_exceeded.length > 0) return { request, inputTokens: input };
-        throw tooLong(window, input, requested);
+        throw contextTooLong(window, input, requested, 'messages');
       }
       const budget = window - overflow.min_output_tokens - counted.fixed;
       const summary = overflow.strategy === 'summarize' ? await summarized(ctx, request, counted.messages, budget, overflow, count, summarize) : undefined;
@@ -127,7 +129,7 @@ export function tokenBudget(summarize: Summarize) {
       } else {
         const plan = trim(request.messages, counted.messages, budget, overflow);
         if (plan === undefined) {
-          throw tooLong(window, input, requested, ` Trimming (${overflow.strategy}) cannot make it fit: the system messages and the last turn alone are too long.`);
+          throw contextTooLong(window, input, requested, 'messages', ` Trimming (${overflow.strategy}) cannot make it fit: the system messages and the last turn alone are too long.`);
         }
         fitted = { ...request, messages: plan.kept.map((index) => request.messages[index]!) };
         input = counted.fixed + plan.tokens;

@@ -166,6 +166,47 @@ describe('token budgets', () => {
     assert.ok(Number(response.headers.get('x-switchyard-trimmed')) >= 1, 'trimmed by dropping');
   });
 
+  describe('/v1/completions', () => {
+    const complete = (body: Record<string, unknown>) => postJson(`${gw.url}/v1/completions`, body);
+    const longPrompt = turn('prompt').repeat(4);
+
+    test('an overflowing string prompt is 400 context_length_exceeded with param prompt, before any upstream call', async () => {
+      const response = await complete({ model: 'strict', prompt: longPrompt, max_tokens: 10 });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as ErrorBody;
+      assert.equal(body.error.code, 'context_length_exceeded');
+      assert.equal(body.error.param, 'prompt');
+      const input = (await tokenCounter('o200k_base'))(longPrompt);
+      assert.equal(
+        body.error.message,
+        `This model's maximum context length is ${WINDOW} tokens. However, you requested ${input + 10} tokens (${input} in the prompt, 10 in the completion). Please reduce the length of the prompt or completion.`,
+      );
+      assert.equal(mock.requests.length, 0);
+    });
+
+    test('in an array of prompts the longest decides; token-array prompts count their length', async () => {
+      const mixed = await complete({ model: 'strict', prompt: ['short', longPrompt] });
+      assert.equal(mixed.status, 400);
+      assert.equal(((await mixed.json()) as ErrorBody).error.param, 'prompt');
+      const tokens = await complete({ model: 'strict', prompt: [Array.from({ length: WINDOW }, (_, i) => i % 100)] });
+      assert.equal(tokens.status, 400, 'a token array as long as the window leaves no room for output');
+      await tokens.arrayBuffer();
+      assert.equal(mock.requests.length, 0);
+    });
+
+    test('max_tokens beyond what is left is clamped; trimming strategies do not apply to a prompt', async () => {
+      const prompt = 'The quick brown fox jumps over the lazy dog.';
+      const response = await complete({ model: 'strict', prompt, max_tokens: 5000 });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+      assert.equal((mock.requests[0]!.body as { max_tokens: number }).max_tokens, WINDOW - 10, 'the prompt is 10 tokens');
+      const trimmed = await complete({ model: 'trimmed', prompt: longPrompt });
+      assert.equal(trimmed.status, 400, 'drop_oldest cannot cut a prompt');
+      await trimmed.arrayBuffer();
+      assert.equal(mock.requests.length, 1);
+    });
+  });
+
   test('a last turn that alone overflows is refused even with trimming', async () => {
     const response = await chat({ model: 'trimmed', messages: [{ role: 'user', content: turn('huge').repeat(8) }] });
     assert.equal(response.status, 400);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { knownModelLimits, tokenEncodingFor } from '../../src/core/model-limits.js';
 import type { ChatRequest } from '../../src/core/openai-schema.js';
-import { countChatTokens, tokenCounter, upperBound } from '../../src/limits/token-count.js';
+import { countChatTokens, countPromptTokens, promptUpperBound, tokenCounter, upperBound } from '../../src/limits/token-count.js';
 
 const cookbook: ChatRequest = {
   model: 'gpt-4o',
@@ -72,6 +72,25 @@ describe('chat token counting', () => {
         assert.ok(upperBound(request) >= exact, `${encoding}: bound ${upperBound(request)} >= exact ${exact} for ${text.slice(0, 12)}`);
       }
     }
+  });
+});
+
+describe('legacy completion prompts', () => {
+  test('a prompt is its bare text; each prompt of an array is counted apart; token arrays count their length', async () => {
+    const count = await tokenCounter('o200k_base');
+    assert.deepEqual(countPromptTokens('The quick brown fox jumps over the lazy dog.', count), [10]);
+    assert.deepEqual(countPromptTokens(['Hello, world!', 'The quick brown fox jumps over the lazy dog.'], count), [4, 10]);
+    assert.deepEqual(countPromptTokens([1, 2, 3], count), [3]);
+    assert.deepEqual(countPromptTokens([[1, 2], [3, 4, 5, 6]], count), [2, 4]);
+    assert.deepEqual(countPromptTokens([], count), [0]);
+  });
+
+  test('the bound is the largest prompt in bytes, never below its exact count', async () => {
+    const count = await tokenCounter('o200k_base');
+    const prompts = ['déjà vu — 東京 🚀', 'const x = { a: [1, 2, 3] };'];
+    assert.equal(promptUpperBound(prompts), Math.max(...prompts.map((prompt) => Buffer.byteLength(prompt))));
+    assert.ok(promptUpperBound(prompts) >= Math.max(...countPromptTokens(prompts, count)), 'bound ≥ exact');
+    assert.equal(promptUpperBound([[1, 2, 3, 4]]), 4, 'token arrays are exact');
   });
 });
 
