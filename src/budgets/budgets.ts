@@ -16,7 +16,9 @@ import { counterKey, periodOf, usdOf, type BudgetPeriod } from './period.js';
 import { seedBudgetCounters } from './seed.js';
 import { SpendAggregator } from './spend-aggregator.js';
 import type { BudgetCounter } from './types.js';
+import { UncountedSpend } from './uncounted-spend.js';
 import { WebhookSender } from './webhooks.js';
+import { observeAvailability } from '../observability/dependency-events.js';
 import type { Budget } from '../core/tenancy.js';
 
 export interface BudgetsOptions {
@@ -39,6 +41,8 @@ export interface BudgetStanding {
 
 // Store failures: one log line per interval, not one per request.
 const ERROR_LOG_INTERVAL_MS = 10_000;
+/** Settlements held while the counter store is down (each a request, or fail-open requests of one key merged). */
+const MAX_UNCOUNTED = 10_000;
 
 function settingsOf(config: SwitchyardConfig): BudgetSettings {
   const { budgets, alerts, models } = config;
@@ -58,10 +62,13 @@ export class Budgets {
   readonly webhooks: WebhookSender;
   /** Settles once the counters were seeded from the rollups (or seeding failed and was logged). */
   readonly ready: Promise<void>;
+  /** Spend waiting for the counter store to come back. */
+  readonly uncounted: UncountedSpend;
   private readonly aggregator: SpendAggregator | undefined;
   private readonly ownsCounter: boolean;
   private settings: BudgetSettings;
   private lastErrorLogAt = Number.NEGATIVE_INFINITY;
+  private readonly stopObserving: (() => void)[] = [];
 
   constructor(private readonly options: BudgetsOptions) {
     const { config, metrics } = options;
@@ -83,6 +90,22 @@ export class Budgets {
         onDropped: (rows) => metrics.countBudgetEvent('spend_rows_dropped', rows),
       });
     this.ready = options.spend === undefined ? Promise.resolve() : this.seed(options.spend);
+    this.uncounted = new UncountedSpend({
+      counter: this.counter,
+      thresholds: () => this.settings.thresholds,
+      maxEntries: MAX_UNCOUNTED,
+      onDropped: (count) => metrics.countBudgetEvent('uncounted_dropped', count),
+      onError: (error) => this.storeError('budget counters failed', error),
+    });
+    const { availability } = this.counter;
+    if (availability !== undefined) {
+      this.stopObserving.push(
+        observeAvailability(availability, 'redis_budgets', metrics),
+        availability.onChange((up) => {
+          if (up) void this.uncounted.settle();
+        }),
+      );
+    }
     this.reserve = budgetStage({
       counter: this.counter,
       routes: () => options.current().routes,
@@ -94,6 +117,7 @@ export class Budgets {
       },
       onSpend: (ctx) => this.recordSpend(ctx),
       onStoreError: (error) => this.storeError('budget counters failed', error),
+      uncounted: this.uncounted,
     });
   }
 
@@ -122,6 +146,8 @@ export class Budgets {
   }
 
   async close(): Promise<void> {
+    for (const stop of this.stopObserving.splice(0)) stop();
+    await this.uncounted.settle();
     await this.aggregator?.close();
     await this.webhooks.drain(this.options.config.alerts.timeout_ms);
     this.webhooks.close();

@@ -1,13 +1,11 @@
 /**
- * Budget counters in Redis, shared by every replica: one Lua script per call (EVALSHA, EVAL when the server
- * lost its script cache), keys `<prefix><scope>:<id>:<period>`. Every call gives up after `timeoutMs` and never
- * queues while disconnected, so an outage fails the call (the stage then fails open or closed) instead of
- * holding the request.
+ * Budget counters in Redis, shared by every replica: one Lua script per call, keys `<prefix><scope>:<id>:<period>`.
+ * The connection is the same `BoundedRedis` the rate limiter uses: every call gives up after `timeoutMs` and
+ * never queues while disconnected, so an outage fails the call (the stage then fails open or closed) instead of
+ * holding the request, and `availability` changes once per outage.
  */
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { Availability } from '../core/availability.js';
-import { closeRedis, connectRedis } from '../stores/redis/connect.js';
+import { BoundedRedis, RedisScript } from '../stores/redis/bounded-redis.js';
 import { READ_SCRIPT, RESERVE_SCRIPT, SEED_SCRIPT, SETTLE_SCRIPT } from './redis-scripts.js';
 import type { BudgetCounter, BudgetState, Reservation, ReserveOutcome, SeedEntry, SettleOutcome, Settlement, WallClock } from './types.js';
 
@@ -15,49 +13,36 @@ export interface RedisBudgetCounterOptions {
   url: string;
   /** Namespace for every key (default `sy:budget:`). */
   prefix?: string;
-  /** Longest one call may take (default 250 ms). */
+  /** Longest one call may take, waiting for the connection included (default 250 ms). */
   timeoutMs?: number;
   /** Tests: the caller's clock instead of the Redis server's. */
   now?: WallClock;
+  /** Reports when Redis stops and starts answering (created here when not given). */
   availability?: Availability;
 }
 
-class Script {
-  readonly sha: string;
-  constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-}
-
-const reserveScript = new Script(RESERVE_SCRIPT);
-const settleScript = new Script(SETTLE_SCRIPT);
-const seedScript = new Script(SEED_SCRIPT);
-const readScript = new Script(READ_SCRIPT);
-
-export class BudgetStoreUnavailable extends Error {
-  override readonly name = 'BudgetStoreUnavailable';
-}
+const reserveScript = new RedisScript(RESERVE_SCRIPT);
+const settleScript = new RedisScript(SETTLE_SCRIPT);
+const seedScript = new RedisScript(SEED_SCRIPT);
+const readScript = new RedisScript(READ_SCRIPT);
 
 const int = (value: number) => String(Math.round(value));
 
 export class RedisBudgetCounter implements BudgetCounter {
   readonly availability: Availability;
-  private readonly redis: Redis;
+  private readonly connection: BoundedRedis;
   private readonly prefix: string;
-  private readonly timeoutMs: number;
   private readonly now: WallClock | undefined;
 
   constructor(options: RedisBudgetCounterOptions) {
     this.prefix = options.prefix ?? 'sy:budget:';
-    this.timeoutMs = options.timeoutMs ?? 250;
     this.now = options.now;
-    const connection = connectRedis({
+    this.connection = new BoundedRedis({
       url: options.url,
-      commandTimeoutMs: this.timeoutMs,
+      timeoutMs: options.timeoutMs ?? 250,
       availability: options.availability ?? new Availability('redis (budgets)'),
     });
-    this.redis = connection.redis;
-    this.availability = connection.availability;
+    this.availability = this.connection.availability;
   }
 
   async reserve(lines: readonly Reservation[], leaseId: string, leaseTtlMs: number): Promise<ReserveOutcome> {
@@ -92,46 +77,16 @@ export class RedisBudgetCounter implements BudgetCounter {
   }
 
   async close(): Promise<void> {
-    await closeRedis(this.redis);
+    await this.connection.close();
   }
 
-  private async run(script: Script, keys: readonly string[], args: readonly string[]): Promise<number[]> {
-    const fullKeys = keys.map((key) => this.prefix + key);
+  private async run(script: RedisScript, keys: readonly string[], args: readonly string[]): Promise<number[]> {
     const argv = [this.now === undefined ? '' : String(this.now()), ...args];
-    const call = async (): Promise<unknown> => {
-      try {
-        return await this.redis.evalsha(script.sha, fullKeys.length, ...fullKeys, ...argv);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return this.redis.eval(script.source, fullKeys.length, ...fullKeys, ...argv);
-      }
-    };
-    const reply = await this.bounded(call);
-    if (!Array.isArray(reply)) return [];
-    return reply.map(Number);
-  }
-
-  /** Runs `work` if the connection is ready, and rejects after `timeoutMs` whatever the client does. */
-  private async bounded<T>(work: () => Promise<T>): Promise<T> {
-    if (this.redis.status !== 'ready' && !this.availability.up) {
-      throw new BudgetStoreUnavailable(`Redis is unreachable (connection ${this.redis.status}).`);
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new BudgetStoreUnavailable(`Redis did not answer within ${this.timeoutMs} ms.`)), this.timeoutMs);
-    });
-    let onReady: (() => void) | undefined;
-    try {
-      const ready = this.redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => this.redis.once('ready', (onReady = resolve)));
-      const result = await Promise.race([ready.then(work), timeout]);
-      this.availability.succeeded();
-      return result;
-    } catch (error) {
-      if (!(error instanceof Error && error.name === 'ReplyError')) this.availability.failed(error);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      if (onReady !== undefined) this.redis.off('ready', onReady);
-    }
+    const reply = await this.connection.evalScript(
+      script,
+      keys.map((key) => this.prefix + key),
+      argv,
+    );
+    return Array.isArray(reply) ? reply.map(Number) : [];
   }
 }

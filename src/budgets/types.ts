@@ -6,6 +6,8 @@
  * A reservation belongs to a lease (one request). It is released when the request settles, or when the lease
  * expires (its replica died mid-request), so a crash never holds budget for the rest of the period.
  */
+import type { Availability } from '../core/availability.js';
+
 export interface BudgetLine {
   /** `key:<keyId>:<period>` or `tenant:<tenantId>:<period>`; the store adds its namespace. */
   readonly key: string;
@@ -64,6 +66,8 @@ export interface BudgetCounter {
   seed(entries: readonly SeedEntry[]): Promise<void>;
   read(keys: readonly string[]): Promise<BudgetState[]>;
   close(): Promise<void>;
+  /** Stores that can be unreachable (Redis) report it here: one change per outage. */
+  readonly availability?: Availability;
 }
 
 /** Wall-clock milliseconds, shared across replicas; injectable for tests. */

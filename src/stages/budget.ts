@@ -8,13 +8,17 @@
  * A budget that cannot take the reservation either refuses (429 `budget_exceeded`, type `insufficient_quota`) or,
  * with `on_exhausted: downgrade`, serves its `downgrade_to` instead, still charged. Callers without a budget pay
  * nothing here but a closure that records their spend rollup; the master key and open callers skip it all.
+ *
+ * When the counter store fails (bounded by its timeout), `fail_open` serves the request unreserved and counts its
+ * cost once the store answers again (`UncountedSpend`); otherwise 503 `budget_unavailable` with retry-after.
  */
 import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import type { Budget } from '../core/tenancy.js';
 import { counterKey, counterTtlMs, nanosCeil, nanosOf, periodOf, usdOf, type BudgetPeriod } from '../budgets/period.js';
-import type { BudgetCounter, BudgetState, Reservation, WallClock } from '../budgets/types.js';
+import type { BudgetCounter, BudgetState, Reservation, SettleOutcome, WallClock } from '../budgets/types.js';
+import type { UncountedSpend } from '../budgets/uncounted-spend.js';
 import { resolveModel } from '../routing/resolve.js';
 import { maxCostUsd, routePriceBound } from '../routing/route-price.js';
 import type { ModelRoute, RouteTable } from '../routing/route-table.js';
@@ -47,6 +51,8 @@ export interface BudgetStageOptions {
   /** Records the finished request in the spend rollups. */
   onSpend(ctx: GatewayContext): void;
   onStoreError?(error: unknown): void;
+  /** Holds spend the store could not take (it was down) until it answers again. */
+  uncounted?: UncountedSpend;
   /** Resolves once the counters were seeded from the rollups; budgeted requests wait for it. */
   ready?: Promise<void>;
   now?: WallClock;
@@ -114,35 +120,49 @@ export function budgetStage(options: BudgetStageOptions) {
     return nanosCeil(maxCostUsd(bound, tokens.input(), tokens.maxOutput ?? settings.maxOutputTokens(model.name)));
   }
 
+  function alertOn(ctx: GatewayContext, lines: Line[], outcomes: readonly SettleOutcome[]): void {
+    const caller = ctx.caller?.kind === 'key' ? ctx.caller : undefined;
+    outcomes.forEach((outcome, index) => {
+      const line = lines[index]!;
+      for (const threshold of outcome.crossed) {
+        options.onAlert({
+          scope: line.scope,
+          tenantId: caller?.tenant.id ?? '',
+          keyId: line.scope === 'key' ? caller?.key.id : undefined,
+          budget: line.budget,
+          period: line.period,
+          spentUsd: usdOf(outcome.spent),
+          threshold,
+        });
+      }
+    });
+  }
+
+  /**
+   * The request's settlement: its real cost replaces the reservation held by `leaseId` (undefined: none is held,
+   * the request was served fail-open). When the store cannot take it, the spend waits in `uncounted`.
+   */
   function settleWith(ctx: GatewayContext, lines: Line[], leaseId: string | undefined, amount: number, settings: BudgetSettings): () => void {
     let done = false;
     return () => {
       if (done) return;
       done = true;
       options.onSpend(ctx);
-      if (leaseId === undefined) return;
+      if (lines.length === 0) return;
       const spent = chargeOf(ctx, amount);
+      if (leaseId === undefined && spent === 0) return;
       const settlements = lines.map((line) => ({ key: line.key, limit: line.limit, ttlMs: line.ttlMs, spent }));
+      const report = (outcomes: SettleOutcome[]) => alertOn(ctx, lines, outcomes);
       counter
-        .settle(settlements, leaseId, settings.thresholds)
-        .then((outcomes) =>
-          outcomes.forEach((outcome, index) => {
-            const line = lines[index]!;
-            const caller = ctx.caller?.kind === 'key' ? ctx.caller : undefined;
-            for (const threshold of outcome.crossed) {
-              options.onAlert({
-                scope: line.scope,
-                tenantId: caller?.tenant.id ?? '',
-                keyId: line.scope === 'key' ? caller?.key.id : undefined,
-                budget: line.budget,
-                period: line.period,
-                spentUsd: usdOf(outcome.spent),
-                threshold,
-              });
-            }
-          }),
-        )
-        .catch((error: unknown) => options.onStoreError?.(error));
+        .settle(settlements, leaseId ?? randomUUID(), settings.thresholds)
+        .then((outcomes) => {
+          report(outcomes);
+          void options.uncounted?.settle();
+        })
+        .catch((error: unknown) => {
+          options.onStoreError?.(error);
+          options.uncounted?.add({ lines: settlements, leaseId, report });
+        });
     };
   }
 
@@ -192,14 +212,19 @@ export function budgetStage(options: BudgetStageOptions) {
     try {
       const { amount, model: downgrade } = await reserve(ctx, lines, model, tokens, settings, at, leaseId);
       ctx.settleSpend = settleWith(ctx, lines, leaseId, amount, settings);
+      void options.uncounted?.settle();
       if (downgrade !== undefined) ctx.budgetDowngradedFrom = ctx.requestedModel ?? model.name;
       return downgrade;
     } catch (error) {
       if (error instanceof GatewayError) throw error;
       options.onStoreError?.(error);
-      ctx.settleSpend = settleWith(ctx, lines, undefined, 0, settings);
-      if (settings.failOpen) return undefined;
-      throw new GatewayError('budget_unavailable', 'Budgets cannot be checked right now; try again shortly.', { retryAfterSeconds: 1, cause: error });
+      if (!settings.failOpen) {
+        ctx.settleSpend = settleWith(ctx, [], undefined, 0, settings);
+        throw new GatewayError('budget_unavailable', 'Budgets cannot be checked right now; try again shortly.', { retryAfterSeconds: 1, cause: error });
+      }
+      // Served without a reservation; its cost is counted when the store answers again.
+      ctx.settleSpend = settleWith(ctx, lines, undefined, amountFor(model, tokens, settings, at), settings);
+      return undefined;
     }
   };
 }
