@@ -4,6 +4,11 @@ import { z } from 'zod';
 export const limitsConfigSchema = z.strictObject({
   /** `memory`: this process only (one node). `redis`: shared by every replica, exact across them. */
   store: z.enum(['memory', 'redis']).default('memory'),
+  /**
+   * `gcra`: smooth, O(1) state per limit; N at once, then one every 60/N s, so a busy minute can see slightly
+   * more than N. `sliding_window`: exact, at most N in any trailing minute; O(limit) state per limit.
+   */
+  algorithm: z.enum(['gcra', 'sliding_window']).default('gcra'),
   /** Redis URL for `store: redis` (default: REDIS_URL). */
   redis_url: z.string().min(1).optional(),
   /** Namespace of the Redis keys. */

@@ -1,34 +1,34 @@
-/** Rate and concurrency limits in this process's memory: exact for one node, nothing shared. */
-import { gcra, gcraAdjust, type GcraStep } from './gcra.js';
-import type { ConcurrencyCheck, ConcurrencyOutcome, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
+/**
+ * Rate and concurrency limits in this process's memory: exact for one node, nothing shared. Rates by GCRA or
+ * the sliding window (`memory-rates.ts`).
+ */
+import { GcraRates, SlidingWindowRates, type MemoryRates } from './memory-rates.js';
+import type { ConcurrencyCheck, ConcurrencyOutcome, RateAlgorithm, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
 
 // Expired records are swept every this many operations, so idle keys do not pile up.
 const SWEEP_EVERY = 1024;
 
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly tats = new Map<string, number>();
+  private readonly rates: MemoryRates;
   /** limit key → lease id → expiry (wall ms). */
   private readonly leases = new Map<string, Map<string, number>>();
   private operations = 0;
 
-  constructor(private readonly now: WallClock = Date.now) {}
+  constructor(
+    private readonly now: WallClock = Date.now,
+    algorithm: RateAlgorithm = 'gcra',
+  ) {
+    this.rates = algorithm === 'sliding_window' ? new SlidingWindowRates() : new GcraRates();
+  }
 
   check(checks: readonly RateCheck[]): Promise<RateOutcome> {
     const now = this.now();
     this.maybeSweep(now);
-    const steps: GcraStep[] = checks.map((check) => gcra(this.tats.get(check.key), now, check.limit, check.cost));
-    const allowed = steps.every((step) => step.decision.allowed);
-    if (allowed) checks.forEach((check, index) => this.tats.set(check.key, steps[index]!.tat));
-    return Promise.resolve({ allowed, decisions: steps.map((step) => step.decision) });
+    return Promise.resolve(this.rates.check(checks, now));
   }
 
-  adjust(checks: readonly RateCheck[]): Promise<void> {
-    const now = this.now();
-    for (const check of checks) {
-      const tat = gcraAdjust(this.tats.get(check.key), now, check.limit, check.cost);
-      if (tat === undefined) this.tats.delete(check.key);
-      else this.tats.set(check.key, tat);
-    }
+  adjust(checks: readonly RateCheck[], charge?: string): Promise<void> {
+    this.rates.adjust(checks, this.now(), charge);
     return Promise.resolve();
   }
 
@@ -60,7 +60,7 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   close(): Promise<void> {
-    this.tats.clear();
+    this.rates.clear();
     this.leases.clear();
     return Promise.resolve();
   }
@@ -74,7 +74,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
   private maybeSweep(now: number): void {
     if (++this.operations % SWEEP_EVERY !== 0) return;
-    for (const [key, tat] of this.tats) if (tat <= now) this.tats.delete(key);
+    this.rates.sweep(now);
     for (const key of [...this.leases.keys()]) if (this.live(key, now).size === 0) this.leases.delete(key);
   }
 }

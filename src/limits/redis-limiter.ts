@@ -1,18 +1,20 @@
 /**
  * Rate and concurrency limits in Redis, shared by every replica: one Lua script per check (EVALSHA, EVAL when
- * the server does not have it cached yet, e.g. after a restart). Keys are `<prefix><scope>:<id>:<kind>`, the
- * prefix `sy:rl:` unless configured. Every call gives up after `timeoutMs`: a slow or unreachable Redis makes
+ * the server does not have it cached yet, e.g. after a restart), GCRA or sliding window. Keys are
+ * `<prefix><scope>:<id>:<kind>` (sliding window: `…:<kind>:log` and `…:<kind>:log:amounts`, so switching the
+ * algorithm never meets a key of the other's type), the prefix `sy:rl:` unless configured. Every call gives up after `timeoutMs`: a slow or unreachable Redis makes
  * the check fail (the stage then fails open or closed), it never holds the request. While disconnected a call
  * fails at once (no offline queue); the client reconnects with backoff, and a connection that stops answering
  * (a partition: no reset, just silence) is dropped and reopened after `timeoutMs` of unanswered calls.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { Availability } from '../core/availability.js';
 import { closeRedis, connectRedis, withinTimeout } from '../stores/redis/connect.js';
 import { gcra } from './gcra.js';
 import { ACQUIRE_SCRIPT, ADJUST_SCRIPT, GCRA_SCRIPT } from './redis-scripts.js';
-import type { ConcurrencyCheck, ConcurrencyOutcome, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
+import { SLIDING_ADJUST_SCRIPT, SLIDING_CHECK_SCRIPT } from './redis-sliding-scripts.js';
+import type { ConcurrencyCheck, ConcurrencyOutcome, RateAlgorithm, RateCheck, RateDecision, RateLimiter, RateOutcome, WallClock } from './types.js';
 
 export interface RedisLimiterOptions {
   url: string;
@@ -20,6 +22,8 @@ export interface RedisLimiterOptions {
   prefix?: string;
   /** Longest one check may take, connection included (default 250 ms). */
   timeoutMs?: number;
+  /** Default `gcra`. */
+  algorithm?: RateAlgorithm;
   /** Tests: the caller's clock instead of the Redis server's. */
   now?: WallClock;
   /** Reports when Redis stops and starts answering (created here when not given). */
@@ -38,6 +42,8 @@ class Script {
 const gcraScript = new Script(GCRA_SCRIPT);
 const acquireScript = new Script(ACQUIRE_SCRIPT);
 const adjustScript = new Script(ADJUST_SCRIPT);
+const slidingCheckScript = new Script(SLIDING_CHECK_SCRIPT);
+const slidingAdjustScript = new Script(SLIDING_ADJUST_SCRIPT);
 
 export class RateLimiterUnavailable extends Error {
   override readonly name = 'RateLimiterUnavailable';
@@ -49,6 +55,10 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly now: WallClock | undefined;
+  private readonly sliding: boolean;
+  /** Names this limiter's sliding-window charges: unique across replicas, then a counter. */
+  private readonly chargePrefix = `${randomBytes(9).toString('base64url')}:`;
+  private charges = 0;
   /** When the connection last answered (monotonic ms). */
   private answeredAt = performance.now();
 
@@ -56,6 +66,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.prefix = options.prefix ?? 'sy:rl:';
     this.timeoutMs = options.timeoutMs ?? 250;
     this.now = options.now;
+    this.sliding = options.algorithm === 'sliding_window';
     const connection = connectRedis({
       url: options.url,
       commandTimeoutMs: this.timeoutMs,
@@ -70,8 +81,9 @@ export class RedisRateLimiter implements RateLimiter {
 
   async check(checks: readonly RateCheck[]): Promise<RateOutcome> {
     if (checks.length === 0) return { allowed: true, decisions: [] };
+    if (this.sliding) return this.checkSliding(checks);
     const args = checks.flatMap((check) => [String(check.limit), String(check.cost)]);
-    const reply = await this.run(gcraScript, checks.map((check) => check.key), args);
+    const reply = await this.run(gcraScript, checks.map((check) => this.prefix + check.key), args);
     const now = Number(reply[1]);
     const decisions = checks.map((check, index) => {
       const found = String(reply[2 + index]);
@@ -80,16 +92,21 @@ export class RedisRateLimiter implements RateLimiter {
     return { allowed: Number(reply[0]) === 1, decisions };
   }
 
-  async adjust(checks: readonly RateCheck[]): Promise<void> {
+  async adjust(checks: readonly RateCheck[], charge?: string): Promise<void> {
     if (checks.length === 0) return;
+    if (this.sliding) {
+      const args = [charge ?? this.nextCharge(), ...checks.flatMap((check) => ['', String(Math.round(check.cost))])];
+      await this.run(slidingAdjustScript, checks.map((check) => this.logKey(check)), args, false);
+      return;
+    }
     const args = checks.flatMap((check) => [String(check.limit), String(check.cost)]);
-    await this.run(adjustScript, checks.map((check) => check.key), args, false);
+    await this.run(adjustScript, checks.map((check) => this.prefix + check.key), args, false);
   }
 
   async acquire(checks: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number): Promise<ConcurrencyOutcome> {
     if (checks.length === 0) return { allowed: true, decisions: [] };
     const args = [leaseId, String(Math.ceil(ttlMs)), ...checks.map((check) => String(check.limit))];
-    const reply = await this.run(acquireScript, checks.map((check) => check.key), args);
+    const reply = await this.run(acquireScript, checks.map((check) => this.prefix + check.key), args);
     return {
       allowed: Number(reply[0]) === 1,
       decisions: checks.map((check, index) => ({
@@ -114,8 +131,32 @@ export class RedisRateLimiter implements RateLimiter {
     await closeRedis(this.redis);
   }
 
-  private async run(script: Script, keys: readonly string[], args: readonly string[], expectArray = true): Promise<Reply> {
-    const fullKeys = keys.map((key) => this.prefix + key);
+  /** The sliding-window check: the script replies allowed, then per limit had-room, remaining, reset, retry. */
+  private async checkSliding(checks: readonly RateCheck[]): Promise<RateOutcome> {
+    const charge = this.nextCharge();
+    const args = [charge, ...checks.flatMap((check) => [String(check.limit), String(Math.round(check.cost))])];
+    const reply = await this.run(slidingCheckScript, checks.map((check) => this.logKey(check)), args);
+    const allowed = Number(reply[0]) === 1;
+    const decisions = checks.map((check, index): RateDecision => ({
+      allowed: Number(reply[1 + 4 * index]) === 1,
+      limit: check.limit,
+      remaining: Number(reply[2 + 4 * index]),
+      resetMs: Number(reply[3 + 4 * index]),
+      retryAfterMs: Number(reply[4 + 4 * index]),
+    }));
+    return allowed ? { allowed, decisions, charge } : { allowed, decisions };
+  }
+
+  private logKey(check: RateCheck): string {
+    return `${this.prefix}${check.key}:log`;
+  }
+
+  private nextCharge(): string {
+    this.charges += 1;
+    return this.chargePrefix + String(this.charges);
+  }
+
+  private async run(script: Script, fullKeys: readonly string[], args: readonly string[], expectArray = true): Promise<Reply> {
     const argv = [this.now === undefined ? '' : String(this.now()), ...args];
     const call = async (): Promise<unknown> => {
       try {

@@ -1,11 +1,12 @@
 /**
- * The Lua scripts the Redis limiter runs: one per check, atomic on the server, so replicas sharing one Redis
+ * The Lua scripts the Redis limiter runs for GCRA and concurrency (the sliding window's are in
+ * `redis-sliding-scripts.ts`): one per check, atomic on the server, so replicas sharing one Redis
  * are exact. `now` comes from the Redis server's clock (one clock for every replica) unless the caller passes
  * one (tests). All keys of one call must live on one node (no Redis Cluster slot spreading).
  */
 
-/** The server's time in ms, or the caller's (ARGV[1]). */
-const NOW = `
+/** The server's time in ms, or the caller's (ARGV[1]); shared with `redis-sliding-scripts.ts`. */
+export const NOW = `
 local now = tonumber(ARGV[1])
 if not now then
   local time = redis.call('TIME')

@@ -1,6 +1,7 @@
 /**
  * The rate-limit store: one interface, a memory implementation (one node) and a Redis one (a cluster, exact
- * across replicas). Both run the contract suite in `test/contract/rate-limiters.test.ts`.
+ * across replicas), each with either algorithm (GCRA or sliding window). All run the contract suite in
+ * `test/contract/rate-limiters.test.ts`.
  */
 import type { Availability } from '../core/availability.js';
 import type { RateDecision } from './gcra.js';
@@ -21,6 +22,11 @@ export interface RateOutcome {
   readonly allowed: boolean;
   /** One per check, same order. */
   readonly decisions: readonly RateDecision[];
+  /**
+   * Names what this check charged, for `adjust` to correct that same charge later (sliding window: it leaves the
+   * window with the charge). Absent when nothing was charged or the algorithm does not need it (GCRA).
+   */
+  readonly charge?: string;
 }
 
 export interface ConcurrencyCheck {
@@ -47,8 +53,12 @@ export interface RateLimiter {
   readonly availability?: Availability;
   /** All or nothing: a request refused by one limit does not use up the others. */
   check(checks: readonly RateCheck[]): Promise<RateOutcome>;
-  /** Adds each check's cost (negative: gives it back) without refusing: reconciles a reservation. */
-  adjust(checks: readonly RateCheck[]): Promise<void>;
+  /**
+   * Adds each check's cost (negative: gives it back) without refusing: reconciles a reservation. `charge` (from
+   * the check's outcome) names the charge to correct; without it, or once that charge has left the window, a
+   * positive cost is charged now and a negative one has nothing left to give back (sliding window).
+   */
+  adjust(checks: readonly RateCheck[], charge?: string): Promise<void>;
   /**
    * Takes a slot in every limit for `leaseId`, all or nothing. The slots expire after `ttlMs` even if never
    * released, so a replica that crashed mid-request does not hold them for ever.
@@ -58,6 +68,12 @@ export interface RateLimiter {
   release(keys: readonly string[], leaseId: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * `gcra`: smooth, one number per limit, refills continuously (N at once, then one every 60/N s).
+ * `sliding_window`: exact, at most N in any trailing minute, one entry per charge in the window.
+ */
+export type RateAlgorithm = 'gcra' | 'sliding_window';
 
 /** Wall-clock milliseconds (shared across replicas, unlike `performance.now()`); injectable for tests. */
 export type WallClock = () => number;

@@ -92,14 +92,17 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
     return () => void limiter.release(keys, leaseId).catch(reportError);
   }
 
-  /** Charges requests and tokens together, all or nothing; throws 429 naming the limit that refused. */
-  async function charge(ctx: GatewayContext, requests: RateCheck[], tokens: RateCheck[]): Promise<void> {
+  /**
+   * Charges requests and tokens together, all or nothing; throws 429 naming the limit that refused. Returns the
+   * charge's name for the reconciliation (sliding window), if the limiter gave one.
+   */
+  async function charge(ctx: GatewayContext, requests: RateCheck[], tokens: RateCheck[]): Promise<string | undefined> {
     const checks = [...requests, ...tokens];
     const outcome = await limiter.check(checks);
     const requestDecisions = outcome.decisions.slice(0, requests.length);
     const tokenDecisions = outcome.decisions.slice(requests.length);
     ctx.rateLimits = { requests: tightest(requestDecisions), tokens: tightest(tokenDecisions) };
-    if (outcome.allowed) return;
+    if (outcome.allowed) return outcome.charge;
     const index = outcome.decisions.findIndex((decision) => !decision.allowed);
     const decision = outcome.decisions[index]!;
     const what = index < requests.length ? 'requests' : 'tokens';
@@ -112,11 +115,11 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
   }
 
   /** At the end: the reservation becomes the reported usage; a request that failed without any gives it all back. */
-  function reconcile(ctx: GatewayContext, tokens: RateCheck[], reserved: number): void {
+  function reconcile(ctx: GatewayContext, tokens: RateCheck[], reserved: number, charged: string | undefined): void {
     const used = ctx.usage?.total_tokens;
     const delta = used !== undefined ? used - reserved : ctx.errorCode !== undefined ? -reserved : 0;
     if (delta === 0) return;
-    limiter.adjust(tokens.map((check) => ({ ...check, cost: delta }))).catch(reportError);
+    limiter.adjust(tokens.map((check) => ({ ...check, cost: delta })), charged).catch(reportError);
   }
 
   return async function admit(ctx, estimate) {
@@ -133,9 +136,10 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
       );
     }
     let releaseSlots: (() => void) | undefined;
+    let charged: string | undefined;
     try {
       if (slots.length > 0) releaseSlots = await acquireSlots(ctx, slots);
-      if (requests.length > 0 || tokens.length > 0) await charge(ctx, requests, reservation);
+      if (requests.length > 0 || tokens.length > 0) charged = await charge(ctx, requests, reservation);
     } catch (error) {
       releaseSlots?.();
       if (error instanceof GatewayError) throw error;
@@ -153,7 +157,7 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
       if (done) return;
       done = true;
       releaseSlots?.();
-      if (reservation.length > 0) reconcile(ctx, reservation, reserved);
+      if (reservation.length > 0) reconcile(ctx, reservation, reserved, charged);
     };
   };
 }
