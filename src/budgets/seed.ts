@@ -5,28 +5,22 @@
  * (at most `budgets.flush_interval_ms`) is not in the rollups yet.
  */
 import type { SpendStore } from '../stores/spend.js';
-import { counterKey, counterTtlMs, nanosOf, periodOf, type BudgetPeriod } from './period.js';
+import { counterKey, counterTtlMs, nanosOf, periodOf } from './period.js';
 import type { BudgetCounter, SeedEntry } from './types.js';
 
+/** Seeds every key's and tenant's counter for the current day and month; returns how many it offered. */
 export async function seedBudgetCounters(counter: BudgetCounter, spend: SpendStore, now: number): Promise<number> {
   const day = periodOf('day', now);
   const month = periodOf('month', now);
-  const rows = await spend.query({ scope: { all: true }, from: periodOf('day', month.start).id, to: day.id, groupBy: ['day', 'tenant', 'key'] });
-  const totals = new Map<string, { spent: number; ttlMs: number }>();
-  const add = (scope: 'key' | 'tenant', id: string, period: BudgetPeriod, usd: number) => {
-    const key = counterKey(scope, id, period);
-    const entry = totals.get(key) ?? { spent: 0, ttlMs: counterTtlMs(period, now) };
-    entry.spent += nanosOf(usd);
-    totals.set(key, entry);
-  };
-  for (const row of rows) {
-    if (row.tenantId === null || row.keyId === null) continue;
-    for (const period of row.day === day.id ? [month, day] : [month]) {
-      add('key', row.keyId, period, row.costUsd);
-      add('tenant', row.tenantId, period, row.costUsd);
+  const entries: SeedEntry[] = [];
+  // Summed by the store per period (a month is at most 31 days), so seeding is complete and one row per budget.
+  for (const period of [month, day]) {
+    const totals = await spend.totals(periodOf('day', period.start).id, day.id);
+    for (const total of totals) {
+      const key = total.keyId === null ? counterKey('tenant', total.tenantId, period) : counterKey('key', total.keyId, period);
+      entries.push({ key, spent: nanosOf(total.costUsd), ttlMs: counterTtlMs(period, now) });
     }
   }
-  const entries: SeedEntry[] = [...totals].map(([key, { spent, ttlMs }]) => ({ key, spent, ttlMs }));
   await counter.seed(entries);
   return entries.length;
 }

@@ -44,11 +44,23 @@ export interface SpendQuery {
   limit?: number;
 }
 
+/** Cost summed over a range of days: per key (`keyId` set) and per tenant (`keyId` null). */
+export interface SpendTotal {
+  tenantId: string;
+  keyId: string | null;
+  costUsd: number;
+}
+
 export interface SpendStore {
   /** Adds each row to its (tenant, key, model, day) rollup, creating it when new; one round trip per batch. */
   add(rows: readonly SpendRow[]): Promise<void>;
   /** Rollups ordered by day, tenant, key, model (the grouped ones). */
   query(query: SpendQuery): Promise<SpendRollup[]>;
+  /**
+   * Every tenant's and every key's cost from `from` to `to` (days, inclusive), summed by the store: one row per
+   * key and one per tenant that spent, however many rollup rows that is (seeding the budget counters).
+   */
+  totals(from: string, to: string): Promise<SpendTotal[]>;
 }
 
 export const MAX_SPEND_ROWS = 10_000;

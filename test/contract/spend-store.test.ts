@@ -89,6 +89,35 @@ function spendContract(open: () => Promise<Stores>, cleanup: () => Promise<void>
     await assert.rejects(spend.query({ scope: { all: true }, limit: 0 }), invalid);
   });
 
+  test('totals sum every rollup row in the range per key and per tenant, far past the 10,000-row query limit', async () => {
+    const [big, small] = [freshTenant(), freshTenant()];
+    // 10,050 rows of $0.000000001..: two keys, one model each, in the range; one row either side of it.
+    const rows = Array.from({ length: 10_050 }, (_, index) =>
+      row({ tenantId: big, keyId: `key_${index % 2}`, model: `m${index}`, day: index % 3 === 0 ? '2025-06-01' : '2025-06-14', costUsd: 0.000000001 * (index + 1) }),
+    );
+    for (let start = 0; start < rows.length; start += 2000) await spend.add(rows.slice(start, start + 2000));
+    await spend.add([row({ tenantId: big, day: '2025-05-31', costUsd: 5 }), row({ tenantId: big, day: '2025-06-15', costUsd: 7 }), row({ tenantId: small, keyId: 'key_s', costUsd: 0.25 })]);
+    const nanos = (keyParity: number | undefined) =>
+      rows.reduce((sum, _, index) => (keyParity === undefined || index % 2 === keyParity ? sum + index + 1 : sum), 0) / 1e9;
+    const totals = (await spend.totals('2025-06-01', '2025-06-14'))
+      .filter((total) => total.tenantId === big || total.tenantId === small)
+      .map((total) => [total.tenantId, total.keyId, total.costUsd])
+      .sort((a, b) => String(a).localeCompare(String(b)));
+    const expected = [
+      [big, 'key_0', nanos(0)],
+      [big, 'key_1', nanos(1)],
+      [big, null, nanos(undefined)],
+      [small, 'key_s', 0.25],
+      [small, null, 0.25],
+    ].sort((a, b) => String(a).localeCompare(String(b)));
+    assert.deepEqual(totals, expected);
+    assert.deepEqual(
+      (await spend.totals('2025-06-15', '2025-06-15')).filter((total) => total.tenantId === big).map((total) => total.costUsd),
+      [7, 7],
+      'a one-day range: the key and its tenant',
+    );
+  });
+
   test('limit bounds the rows returned', async () => {
     const tenantId = freshTenant();
     await spend.add(['m1', 'm2', 'm3'].map((model) => row({ tenantId, model })));

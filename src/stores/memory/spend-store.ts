@@ -1,5 +1,5 @@
 /** Spend rollups in process memory: tests, library mode, single-node setups that may lose them on restart. */
-import { checkSpendQuery, type SpendDimension, type SpendQuery, type SpendRollup, type SpendRow, type SpendStore } from '../spend.js';
+import { checkSpendQuery, type SpendDimension, type SpendQuery, type SpendRollup, type SpendRow, type SpendStore, type SpendTotal } from '../spend.js';
 
 const columns: Record<SpendDimension, 'day' | 'tenantId' | 'keyId' | 'model'> = { day: 'day', tenant: 'tenantId', key: 'keyId', model: 'model' };
 
@@ -46,6 +46,22 @@ export class MemorySpendStore implements SpendStore {
       })
       .slice(0, limit)
       .map((rollup) => ({ ...rollup, costUsd: roundNanos(rollup.costUsd) }));
+  }
+
+  async totals(from: string, to: string): Promise<SpendTotal[]> {
+    const totals = new Map<string, SpendTotal>();
+    const add = (tenantId: string, keyId: string | null, costUsd: number) => {
+      const id = `${tenantId}\u0000${keyId ?? ''}`;
+      const total = totals.get(id) ?? { tenantId, keyId, costUsd: 0 };
+      total.costUsd += costUsd;
+      totals.set(id, total);
+    };
+    for (const row of this.rows.values()) {
+      if (row.day < from || row.day > to) continue;
+      add(row.tenantId, row.keyId, row.costUsd);
+      add(row.tenantId, null, row.costUsd);
+    }
+    return [...totals.values()].map((total) => ({ ...total, costUsd: roundNanos(total.costUsd) }));
   }
 }
 

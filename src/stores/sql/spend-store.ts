@@ -3,7 +3,7 @@
  * rows; queries group by the asked dimensions in the database. Cost is numeric(24,9), read back as a number.
  */
 import { and, gte, lte, eq, sql, type SQL } from 'drizzle-orm';
-import { checkSpendQuery, type SpendDimension, type SpendQuery, type SpendRollup, type SpendRow, type SpendStore } from '../spend.js';
+import { checkSpendQuery, type SpendDimension, type SpendQuery, type SpendRollup, type SpendRow, type SpendStore, type SpendTotal } from '../spend.js';
 import { spendDaily } from './schema.js';
 import type { Database } from './tenancy-stores.js';
 
@@ -87,5 +87,19 @@ export class SqlSpendStore implements SpendStore {
       outputTokens: Number(row.outputTokens),
       costUsd: Number(row.costUsd),
     }));
+  }
+
+  async totals(from: string, to: string): Promise<SpendTotal[]> {
+    // One pass over the range, keys and tenants at once; the sums stay numeric(…, 9) until read, so they are exact.
+    const rows = await this.db
+      .select({
+        tenantId: spendDaily.tenantId,
+        keyId: sql<string | null>`case when grouping(${spendDaily.keyId}) = 1 then null else ${spendDaily.keyId} end`,
+        costUsd: sql<string>`sum(${spendDaily.costUsd})`,
+      })
+      .from(spendDaily)
+      .where(and(gte(spendDaily.day, from), lte(spendDaily.day, to)))
+      .groupBy(sql`grouping sets ((${spendDaily.tenantId}), (${spendDaily.tenantId}, ${spendDaily.keyId}))`);
+    return rows.map((row) => ({ tenantId: row.tenantId, keyId: row.keyId, costUsd: Number(row.costUsd) }));
   }
 }
