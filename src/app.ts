@@ -50,9 +50,14 @@ export interface GatewayApp {
   getModel(ctx: GatewayContext, id: string): ModelInfo;
 }
 
-/** The request's cost from its usage and the serving deployment's price, when both are known. */
+/**
+ * The request's cost: its usage at the serving deployment's price, when both are known, plus what the token
+ * budget's summary call cost on its behalf (charged even when the request itself then failed).
+ */
 function priceUsage(ctx: GatewayContext): void {
-  if (ctx.usage !== undefined && ctx.price !== undefined) ctx.costUsd = costOf(ctx.usage, ctx.price);
+  const served = ctx.usage !== undefined && ctx.price !== undefined ? costOf(ctx.usage, ctx.price) : undefined;
+  const summary = ctx.summaryCall?.costUsd;
+  if (served !== undefined || summary !== undefined) ctx.costUsd = (served ?? 0) + (summary ?? 0);
 }
 
 export function createApp(
@@ -63,7 +68,7 @@ export function createApp(
   limitRate?: (ctx: GatewayContext, tokens: TokenEstimate) => Promise<void>,
   reserveBudget?: ReserveBudget,
 ): GatewayApp {
-  const fitToContext = tokenBudget(summarizeThroughGateway(() => current().routes, resilience));
+  const fitToContext = tokenBudget(summarizeThroughGateway(() => current().routes, resilience, (call, status, code) => metrics.recordRequest(call, status, code)));
 
   async function route(
     ctx: GatewayContext,
@@ -165,8 +170,11 @@ export function createApp(
     async chatCompletions(ctx, input) {
       let request = input;
       let inputTokens: number | undefined;
-      const fit = async (primary: ModelRoute) => void ({ request, inputTokens } = await fitToContext(ctx, input, primary));
+      let summarize: (() => Promise<ChatRequest>) | undefined;
+      const fit = async (primary: ModelRoute) => void ({ request, inputTokens, summarize } = await fitToContext(ctx, input, primary));
       const chain = await route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), input.max_completion_tokens ?? input.max_tokens, fit);
+      // Only now that limits and budget admitted the request: the summary is an upstream call that costs money.
+      if (summarize !== undefined) request = await summarize();
       ctx.request = request;
       try {
         return await answer(
@@ -177,6 +185,8 @@ export function createApp(
           (candidate, call) => candidate.deployment.adapter.streamChat(request, call),
         );
       } catch (error) {
+        // A summary made for a request that then failed was still paid for.
+        priceUsage(ctx);
         // Every route failed: serve the model's configured degraded answer, if it has one.
         const degraded = chain.primary.degradedResponse;
         if (degraded === undefined || !(error instanceof GatewayError) || !error.retryable || ctx.signal.aborted) throw error;

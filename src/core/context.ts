@@ -77,6 +77,11 @@ export interface GatewayContext {
   errorCode?: string;
   /** Messages the token budget removed to fit the model's context window (`x-switchyard-trimmed`). */
   trimmedMessages?: number;
+  /**
+   * The summarize strategy's upstream call, made on this request's behalf: its cost is part of `costUsd`; its
+   * usage stays apart from `usage`, which is the served call's (what the client's response reports).
+   */
+  summaryCall?: { model: string; usage?: Usage; costUsd?: number };
 }
 
 export function createContext(

@@ -16,15 +16,21 @@ import type { GatewayContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
 import { tokenEncodingFor } from '../core/model-limits.js';
 import type { ChatMessage, ChatRequest } from '../core/openai-schema.js';
-import { countChatTokens, countMessageTokens, tokenCounter, upperBound, type CountTokens } from '../limits/token-count.js';
+import { countChatTokens, countMessageTokens, tokenCounter, upperBound, type ChatTokenCount, type CountTokens } from '../limits/token-count.js';
 import type { ModelRoute } from '../routing/route-table.js';
 import { dropOldest, keepLast, type TrimResult } from './context-trim.js';
-import type { Summarize } from './summarize-turns.js';
+import type { Summarize, Summary } from './summarize-turns.js';
 
 export interface FittedRequest {
   request: ChatRequest;
   /** The exact input count, when the stage had to count (the tokens/min estimate reuses it). */
   inputTokens?: number;
+  /**
+   * Summarize strategy: the summary call, to run only once rate limits and budget admitted the request (it costs
+   * money). Resolves to the request to send: the summarised one, or `request` (the turns dropped) when the
+   * summary fails, is empty or does not fit.
+   */
+  summarize?: () => Promise<ChatRequest>;
 }
 
 type Overflow = NonNullable<ModelRoute['contextOverflow']>;
@@ -74,30 +80,56 @@ function trim(messages: readonly ChatMessage[], counts: readonly number[], budge
   return overflow.strategy === 'keep_last' ? keepLast(messages, counts, budget, overflow.keep_last) : dropOldest(messages, counts, budget);
 }
 
-/** Replaces the dropped turns with one summary message after the leading system messages; undefined if that fails. */
-async function summarized(
-  ctx: GatewayContext,
-  request: ChatRequest,
-  counts: readonly number[],
-  budget: number,
-  overflow: Overflow,
-  count: CountTokens,
-  summarize: Summarize,
-): Promise<{ messages: ChatMessage[]; tokens: number; replaced: number } | undefined> {
-  const room = budget - overflow.summary_max_tokens - countMessageTokens({ role: 'system', content: SUMMARY_PREFIX }, count);
-  const plan = dropOldest(request.messages, counts, room);
-  if (plan === undefined || plan.dropped.length === 0) return undefined;
-  try {
-    const text = await summarize(ctx, overflow.summarize_with!, plan.dropped.map((index) => request.messages[index]!), overflow.summary_max_tokens);
-    const summary: ChatMessage = { role: 'system', content: SUMMARY_PREFIX + text };
-    const kept = plan.kept.map((index) => request.messages[index]!);
-    const at = kept.findIndex((message) => message.role !== 'system' && message.role !== 'developer');
-    kept.splice(at === -1 ? kept.length : at, 0, summary);
-    return { messages: kept, tokens: plan.tokens + countMessageTokens(summary, count), replaced: plan.dropped.length };
-  } catch {
-    // The summary is a nicety: when the cheap model fails, dropping the turns still answers the request.
-    return undefined;
-  }
+/** `request` with its output limit lowered to what the window leaves after `input` (and the model's maximum). */
+function withinWindow(request: ChatRequest, window: number, input: number, maxOutput: number | undefined): ChatRequest {
+  const requested = requestedOutput(request);
+  const limit = Math.min(window - input, maxOutput ?? Number.POSITIVE_INFINITY);
+  return requested !== undefined && requested > limit ? clampOutput(request, limit) : request;
+}
+
+interface SummaryPlan {
+  ctx: GatewayContext;
+  request: ChatRequest;
+  counted: ChatTokenCount;
+  budget: number;
+  window: number;
+  maxOutput: number | undefined;
+  overflow: Overflow;
+  count: CountTokens;
+  /** What to send when the summary cannot be used: the request with turns dropped. */
+  dropped: ChatRequest;
+}
+
+/**
+ * The summary step: the turns drop_oldest would remove (leaving room for the summary) replaced by one summary
+ * message after the leading system messages. The call's cost is charged to the request whatever its outcome.
+ */
+function summaryStep(plan: SummaryPlan, summarize: Summarize): (() => Promise<ChatRequest>) | undefined {
+  const { ctx, request, counted, overflow, count } = plan;
+  const room = plan.budget - overflow.summary_max_tokens - countMessageTokens({ role: 'system', content: SUMMARY_PREFIX }, count);
+  const turns = dropOldest(request.messages, counted.messages, room);
+  if (turns === undefined || turns.dropped.length === 0) return undefined;
+  const model = overflow.summarize_with!;
+  return async () => {
+    let summary: Summary;
+    try {
+      summary = await summarize(ctx, model, turns.dropped.map((index) => request.messages[index]!), overflow.summary_max_tokens);
+    } catch {
+      // The summary is a nicety: when the cheap model fails, dropping the turns still answers the request.
+      return plan.dropped;
+    }
+    ctx.summaryCall = { model, usage: summary.usage, costUsd: summary.costUsd };
+    if (summary.text === '') return plan.dropped;
+    const message: ChatMessage = { role: 'system', content: SUMMARY_PREFIX + summary.text };
+    const kept = turns.kept.map((index) => request.messages[index]!);
+    const at = kept.findIndex((kept) => kept.role !== 'system' && kept.role !== 'developer');
+    kept.splice(at === -1 ? kept.length : at, 0, message);
+    const input = counted.fixed + turns.tokens + countMessageTokens(message, count);
+    // A summariser that ignored its limit (or counts differently) must not push the request over the window.
+    if (input + overflow.min_output_tokens > plan.window) return plan.dropped;
+    ctx.trimmedMessages = turns.dropped.length;
+    return withinWindow({ ...request, messages: kept }, plan.window, input, plan.maxOutput);
+  };
 }
 
 export function tokenBudget(summarize: Summarize) {
@@ -114,30 +146,25 @@ export function tokenBudget(summarize: Summarize) {
     const count = await tokenCounter(encodingOf(model));
     const counted = countChatTokens(request, count);
     let input = counted.total;
-    let fitted = request;
     if (input + overflow.min_output_tokens > window) {
       if (overflow.strategy === 'reject') {
         if (model.fallbacksOn.context_length_exceeded.length > 0) return { request, inputTokens: input };
         throw contextTooLong(window, input, requested, 'messages');
       }
       const budget = window - overflow.min_output_tokens - counted.fixed;
-      const summary = overflow.strategy === 'summarize' ? await summarized(ctx, request, counted.messages, budget, overflow, count, summarize) : undefined;
-      if (summary !== undefined) {
-        fitted = { ...request, messages: summary.messages };
-        input = counted.fixed + summary.tokens;
-        ctx.trimmedMessages = summary.replaced;
-      } else {
-        const plan = trim(request.messages, counted.messages, budget, overflow);
-        if (plan === undefined) {
-          throw contextTooLong(window, input, requested, 'messages', ` Trimming (${overflow.strategy}) cannot make it fit: the system messages and the last turn alone are too long.`);
-        }
-        fitted = { ...request, messages: plan.kept.map((index) => request.messages[index]!) };
-        input = counted.fixed + plan.tokens;
-        ctx.trimmedMessages = plan.dropped.length;
+      const plan = trim(request.messages, counted.messages, budget, overflow);
+      if (plan === undefined) {
+        throw contextTooLong(window, input, requested, 'messages', ` Trimming (${overflow.strategy}) cannot make it fit: the system messages and the last turn alone are too long.`);
       }
+      input = counted.fixed + plan.tokens;
+      ctx.trimmedMessages = plan.dropped.length;
+      const dropped = withinWindow({ ...request, messages: plan.kept.map((index) => request.messages[index]!) }, window, input, maxOutput);
+      const step =
+        overflow.strategy === 'summarize'
+          ? summaryStep({ ctx, request, counted, budget, window, maxOutput, overflow, count, dropped }, summarize)
+          : undefined;
+      return { request: dropped, inputTokens: input, ...(step === undefined ? {} : { summarize: step }) };
     }
-    const limit = Math.min(window - input, maxOutput ?? Number.POSITIVE_INFINITY);
-    if (requested !== undefined && requested > limit) fitted = clampOutput(fitted, limit);
-    return { request: fitted, inputTokens: input };
+    return { request: withinWindow(request, window, input, maxOutput), inputTokens: input };
   };
 }

@@ -8,8 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { ChatMessage, ChatRequest } from '../../src/core/openai-schema.js';
 import { countChatTokens, tokenCounter } from '../../src/limits/token-count.js';
+import { KeyCache } from '../../src/stores/key-cache.js';
+import { openMemoryStores } from '../../src/stores/memory/index.js';
+import { MemoryRequestLogStore } from '../../src/stores/memory/request-log-store.js';
+import { MOCK_USAGE } from '../mocks/mock-upstream.js';
 import { startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.js';
 import { postJson, startTestGateway, type RunningGateway } from '../helpers/server.js';
+import { recordingLog, TEST_PEPPER } from '../helpers/stores.js';
 
 const WINDOW = 300;
 /** About 90 tokens each, so four of them overflow a 300-token window. */
@@ -213,5 +218,108 @@ describe('token budgets', () => {
     const body = (await response.json()) as ErrorBody;
     assert.equal(body.error.code, 'context_length_exceeded');
     assert.match(body.error.message, /Trimming \(drop_oldest\) cannot make it fit/);
+  });
+});
+
+describe('token budgets: the summary call is charged to the request', () => {
+  let mock: OpenAIMock;
+  let gw: RunningGateway;
+  let cache: KeyCache;
+  const log = new MemoryRequestLogStore();
+  const stores = openMemoryStores(TEST_PEPPER);
+  let restricted: string;
+  let limited: string;
+  // $ per 1M tokens; every mock answer reports MOCK_USAGE.
+  const mainCost = (MOCK_USAGE.input * 1 + MOCK_USAGE.output * 2) / 1e6;
+  const summaryCost = (MOCK_USAGE.input * 10 + MOCK_USAGE.output * 20) / 1e6 + 0.001;
+
+  before(async () => {
+    mock = await startOpenAIMock();
+    const tenant = await stores.tenants.create({ id: 'acme-trim', name: 'Acme' });
+    ({ secret: restricted } = await stores.keys.create(tenant.id, { name: 'only-main', scopes: { models: ['summarized'] } }));
+    ({ secret: limited } = await stores.keys.create(tenant.id, { name: 'one-a-minute', limits: { requests_per_minute: 1 } }));
+    cache = await KeyCache.start(stores, { log: recordingLog() });
+    gw = await startTestGateway(
+      {
+        auth: { master_key: 'master-key-for-tests' },
+        resilience: { health_checks: { enabled: false }, retries: { max_attempts: 1 } },
+        providers: { up: { type: 'openai-compatible', base_url: mock.url } },
+        models: {
+          summarized: {
+            deployments: [{ provider: 'up', model: 'tiny-model', price: { input: 1, output: 2 } }],
+            context_window: WINDOW,
+            context_overflow: { strategy: 'summarize', summarize_with: 'cheap', summary_max_tokens: 40 },
+          },
+          cheap: { deployments: [{ provider: 'up', model: 'cheap-model', price: { input: 10, output: 20, per_request: 0.001 } }] },
+        },
+      },
+      { keys: cache, requestLog: { store: log } },
+    );
+  });
+  beforeEach(() => {
+    mock.setScenario({ kind: 'text', text: 'fine' });
+    mock.requests.length = 0;
+  });
+  after(async () => {
+    await gw.close();
+    await cache.close();
+    await mock.close();
+  });
+
+  const send = (key: string, body: Partial<ChatRequest> = {}) =>
+    postJson(`${gw.url}/v1/chat/completions`, { model: 'summarized', messages: conversation, ...body }, { authorization: `Bearer ${key}` });
+  const logged = async (requestId: string | null) => {
+    await gw.gateway.requestLog.flush();
+    const records = await log.list({ scope: { all: true }, limit: 100 });
+    return records.find((record) => record.requestId === requestId);
+  };
+
+  test('the cost header and the request log add the summary call; the response usage is the served call\'s alone', async () => {
+    mock.script({ kind: 'text', text: 'They asked about lorem ipsum.' });
+    const response = await send('master-key-for-tests');
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
+    assert.equal(mock.requests.length, 2, 'one summary call, one answer');
+    assert.equal(response.headers.get('x-switchyard-cost-usd'), (mainCost + summaryCost).toFixed(8));
+    assert.deepEqual([body.usage.prompt_tokens, body.usage.completion_tokens], [MOCK_USAGE.input, MOCK_USAGE.output]);
+    const record = await logged(response.headers.get('x-request-id'));
+    assert.ok(record !== undefined, 'the request was logged');
+    assert.ok(Math.abs(record.costUsd! - (mainCost + summaryCost)) < 1e-12, `logged cost ${record.costUsd} includes the summary`);
+    assert.equal(record.inputTokens, MOCK_USAGE.input, 'logged tokens are the served call\'s');
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    assert.match(metrics, /switchyard_requests_total\{endpoint="chat",model="cheap",provider="up",status="200"\} 1/, 'the summary call is metered under its model');
+  });
+
+  test('a request that fails after its summary is still charged the summary', async () => {
+    mock.script({ kind: 'text', text: 'A summary.' }, { kind: 'error', status: 400, message: 'upstream refused' });
+    const response = await send('master-key-for-tests');
+    assert.equal(response.status, 400);
+    await response.arrayBuffer();
+    const record = await logged(response.headers.get('x-request-id'));
+    assert.ok(record !== undefined, 'the failed request was logged');
+    assert.ok(Math.abs(record.costUsd! - summaryCost) < 1e-12, `logged cost ${record.costUsd} is the summary's`);
+    assert.equal(record.errorCode !== null, true, 'with its error code');
+  });
+
+  test('a key not allowed the summariser model is still summarised: the operator configured it', async () => {
+    mock.script({ kind: 'text', text: 'A summary.' });
+    const response = await send(restricted);
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    assert.equal((mock.requests[0]!.body as ChatRequest).model, 'cheap-model');
+    const direct = await postJson(`${gw.url}/v1/chat/completions`, { model: 'cheap', messages: [{ role: 'user', content: 'hi' }] }, { authorization: `Bearer ${restricted}` });
+    assert.equal(direct.status, 403, 'the key itself still cannot call it');
+    await direct.arrayBuffer();
+  });
+
+  test('a request refused by its rate limit never makes the summary call', async () => {
+    const first = await send(limited, { messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(first.status, 200);
+    await first.arrayBuffer();
+    mock.requests.length = 0;
+    const refused = await send(limited);
+    assert.equal(refused.status, 429);
+    await refused.arrayBuffer();
+    assert.equal(mock.requests.length, 0, 'no upstream call, summary included');
   });
 });
