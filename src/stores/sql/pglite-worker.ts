@@ -4,8 +4,8 @@
  * the same `pg` driver code it uses for PostgreSQL.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { openPGlite } from './pglite-settings.js';
 
 export interface PGliteWorkerData {
   /** A directory (created if missing), or undefined for an in-memory database. */
@@ -20,7 +20,7 @@ const { dataDir, socketPath } = workerData as PGliteWorkerData;
 const send = (message: PGliteWorkerMessage) => port.postMessage(message);
 
 try {
-  const db = await PGlite.create(dataDir ?? 'memory://');
+  const db = await openPGlite(dataDir);
   // One client at a time: PGlite is a single session, and the multiplexer interleaves extended-protocol
   // messages of concurrent clients. The pool on the other side holds one connection; the second slot is only
   // there so a reconnect is not refused while the old connection is still being torn down.

@@ -3,11 +3,13 @@
  * socket. The socket sits in a fresh 0700 temp directory, so only this user can reach the database; a lock file
  * in the data directory stops a second process from opening the same data (PGlite is single-process).
  */
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import type { PGliteWorkerData, PGliteWorkerMessage } from './pglite-worker.js';
@@ -68,6 +70,26 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(entry)}`);
 }
 
+/** `node pglite-init.js <dir>`; from source, through tsx's loader as for the worker. */
+function initCommand(directory: string): string[] {
+  if (extname(fileURLToPath(import.meta.url)) === '.js') return [fileURLToPath(new URL('./pglite-init.js', import.meta.url)), directory];
+  return ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./pglite-init.ts', import.meta.url)), directory];
+}
+
+/**
+ * A data directory Postgres was never initialised in gets its initdb in a short-lived child process
+ * (pglite-init.ts): run in the gateway, it would leave ~600 MB of RSS behind for good.
+ */
+async function initialiseDataDir(directory: string): Promise<void> {
+  if (existsSync(join(directory, 'PG_VERSION'))) return;
+  try {
+    await promisify(execFile)(process.execPath, initCommand(directory), { timeout: START_TIMEOUT_MS });
+  } catch (error) {
+    const { stderr } = error as { stderr?: string };
+    throw new Error(`PGlite could not create its database in ${directory}: ${stderr?.trim() || (error as Error).message}`);
+  }
+}
+
 /** Starts PGlite in a worker thread. `dataDir` undefined: in memory (tests). `onCrash`: the worker died later. */
 export async function startEmbeddedDatabase(
   dataDir: string | undefined,
@@ -82,6 +104,12 @@ export async function startEmbeddedDatabase(
     unlock();
   };
   const data: PGliteWorkerData = { dataDir: directory, socketPath: join(socketDir, `.s.PGSQL.${SOCKET_PORT}`) };
+  try {
+    if (directory !== undefined) await initialiseDataDir(directory);
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
   const worker = new Worker(workerEntry(), { workerData: data });
   try {
     const first = await Promise.race([
