@@ -1,24 +1,28 @@
 /**
  * Exactness across replicas (issue 5 §4): two gateways, each with its own Redis limiter, share one Redis; 500
- * concurrent requests against a key limited to 100/min → exactly 100 pass, 400 are 429. The limiters' clock
- * is frozen so the test measures atomicity alone: on the server's clock a slow run would legitimately earn
- * one more request every 600 ms.
+ * concurrent requests against a key limited to 100/min → exactly 100 pass, 400 are 429. Under GCRA the
+ * limiters' clock is frozen so the test measures atomicity alone (on the server's clock a slow run would
+ * legitimately earn one more request every 600 ms); the sliding window is exact on the server's clock.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { RedisRateLimiter } from '../../src/limits/redis-limiter.js';
+import type { RateAlgorithm } from '../../src/limits/types.js';
 import { KeyCache } from '../../src/stores/key-cache.js';
 import { openMemoryStores } from '../../src/stores/memory/index.js';
 import { describeRedis, REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { postJson, simConfig, startTestGateway, type RunningGateway } from '../helpers/server.js';
 import { recordingLog, TEST_PEPPER } from '../helpers/stores.js';
 
-describeRedis('two gateways sharing Redis', () => {
+const ALGORITHMS: readonly RateAlgorithm[] = ['gcra', 'sliding_window'];
+
+for (const algorithm of ALGORITHMS) describeRedis(`two gateways sharing Redis (${algorithm})`, () => {
   const { prefix, cleanup } = testPrefix();
   const frozen = Date.now();
+  const now = algorithm === 'gcra' ? () => frozen : undefined;
   const stores = openMemoryStores(TEST_PEPPER);
   let cache: KeyCache;
-  const limiters = [0, 1].map(() => new RedisRateLimiter({ url: REDIS_URL, prefix, timeoutMs: 5000, now: () => frozen }));
+  const limiters = [0, 1].map(() => new RedisRateLimiter({ url: REDIS_URL, prefix, timeoutMs: 5000, now, algorithm }));
   const gateways: RunningGateway[] = [];
 
   before(async () => {
@@ -43,15 +47,21 @@ describeRedis('two gateways sharing Redis', () => {
   test('500 concurrent requests against a limit of 100/min: exactly 100 pass', async () => {
     const { secret } = await stores.keys.create('acme', { name: 'hundred', limits: { requests_per_minute: 100 } });
     const body = { model: 'fast', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 };
-    const statuses = await Promise.all(
+    const answers = await Promise.all(
       Array.from({ length: 500 }, async (_, index) => {
         const response = await postJson(`${gateways[index % 2]!.url}/v1/chat/completions`, body, { authorization: `Bearer ${secret}` });
         await response.arrayBuffer();
-        return response.status;
+        return { status: response.status, retryAfter: Number(response.headers.get('retry-after')) };
       }),
     );
-    assert.equal(statuses.filter((status) => status === 200).length, 100);
-    assert.equal(statuses.filter((status) => status === 429).length, 400);
+    assert.equal(answers.filter((answer) => answer.status === 200).length, 100);
+    const limited = answers.filter((answer) => answer.status === 429);
+    assert.equal(limited.length, 400);
+    const waits = algorithm === 'gcra' ? [1, 1] : [59, 60];
+    assert.ok(
+      limited.every((answer) => answer.retryAfter >= waits[0]! && answer.retryAfter <= waits[1]!),
+      `every 429 says to come back in ${waits.join('-')} s (got ${[...new Set(limited.map((answer) => answer.retryAfter))].join(', ')})`,
+    );
   });
 
   test('concurrent_requests is one count across both gateways', async () => {

@@ -1,5 +1,5 @@
 /**
- * Rate limits on a running gateway: tokens/min reserved and reconciled; a key's requests/min lets N through, then 429 rate_limited with retry-after
+ * Rate limits on a running gateway (GCRA, and the sliding window for the exact variants): tokens/min reserved and reconciled; a key's requests/min lets N through, then 429 rate_limited with retry-after
  * and OpenAI's x-ratelimit-*-requests headers, in the caller's dialect; the tenant's limit covers all its keys;
  * concurrent_requests holds a slot until the response ends; the master key is not limited; a Redis that cannot
  * be reached fails open or closed as configured, without holding the request.
@@ -163,6 +163,44 @@ describe('rate limits on the gateway', () => {
       assert.equal(response.headers.get('x-ratelimit-limit-requests'), null);
       await response.arrayBuffer();
     }
+  });
+});
+
+describe('rate limits on the gateway with limits.algorithm: sliding_window', () => {
+  let env: Awaited<ReturnType<typeof withGateway>>;
+  before(async () => {
+    env = await withGateway(simConfig({ auth: { master_key: MASTER }, limits: { algorithm: 'sliding_window' } }));
+    await env.stores.tenants.create({ id: 'acme', name: 'Acme' });
+  });
+  after(() => env.close());
+
+  test('N pass with x-ratelimit headers, the next waits a whole minute for the first to leave', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'three', limits: { requests_per_minute: 3 } });
+    for (let i = 0; i < 3; i++) {
+      const response = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('x-ratelimit-remaining-requests'), String(2 - i));
+      assert.equal(response.headers.get('x-ratelimit-reset-requests'), '1m0s', 'empty again a minute after the newest');
+      await response.arrayBuffer();
+    }
+    const refused = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+    assert.equal(refused.status, 429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter >= 59 && retryAfter <= 60, `retry-after ${retryAfter}`);
+    assert.equal(refused.headers.get('x-ratelimit-remaining-requests'), '0');
+    await refused.arrayBuffer();
+  });
+
+  test('tokens/min: the reservation becomes the reported usage exactly (no refill in between)', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'tokens', limits: { tokens_per_minute: 1000 } });
+    const estimate = Math.ceil(JSON.stringify(chat().messages).length / 4) + 50;
+    const first = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ max_tokens: 50 }), bearer(secret));
+    assert.equal(first.headers.get('x-ratelimit-remaining-tokens'), String(1000 - estimate));
+    const used = ((await first.json()) as { usage: { total_tokens: number } }).usage.total_tokens;
+    const second = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ max_tokens: 50 }), bearer(secret));
+    await second.arrayBuffer();
+    assert.ok(used < estimate, `the sim used less than reserved (${used} < ${estimate})`);
+    assert.equal(second.headers.get('x-ratelimit-remaining-tokens'), String(1000 - used - estimate));
   });
 });
 
