@@ -29,6 +29,7 @@ import type { Resilience } from './reliability/resilience.js';
 import { degradedAnswer } from './reliability/degraded.js';
 import { firstOf } from './reliability/first-chunk.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import type { StreamedChunk } from './observability/request-log/stream-capture.js';
 import type { ModelRoute } from './routing/route-table.js';
 import { tokenBudget } from './stages/token-budget.js';
 import { fitCompletionToContext } from './stages/completion-budget.js';
@@ -105,17 +106,20 @@ export function createApp(
   }
 
   /** Passes a stream through, noting usage as it goes by, and settles the attempt when the stream ends. */
-  async function* tracked<C extends { usage?: Usage | null }>(
+  async function* tracked<C extends StreamedChunk>(
     ctx: GatewayContext,
     rest: AsyncIterator<C[]>,
     settle: (ok: boolean) => void,
   ): AsyncGenerator<C[]> {
     let ok = false;
+    // Only while the request log keeps bodies; otherwise nothing is accumulated.
+    const capture = ctx.streamCapture;
     try {
       for (;;) {
         const next = await rest.next();
         if (next.done) break;
         noteUsage(ctx, next.value);
+        capture?.add(next.value);
         yield next.value;
       }
       ok = true;
@@ -126,7 +130,7 @@ export function createApp(
     }
   }
 
-  async function answer<R extends { usage?: Partial<Usage> | null }, C extends { usage?: Usage | null }>(
+  async function answer<R extends { usage?: Partial<Usage> | null }, C extends StreamedChunk>(
     ctx: GatewayContext,
     chain: FallbackChain,
     stream: boolean,
@@ -139,6 +143,7 @@ export function createApp(
       ctx.ttftMs = performance.now() - ctx.startedAt;
       const { first, rest } = opened.value;
       noteUsage(ctx, first);
+      ctx.streamCapture?.add(first);
       const iterator = tracked(ctx, rest, opened.settle);
       ctx.releaseAttempt = () => {
         void iterator.return(undefined);

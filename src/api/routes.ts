@@ -18,6 +18,7 @@ import type { Resilience } from '../reliability/resilience.js';
 import { authorizeAdmin, type AdminAccess } from '../stages/authorize-admin.js';
 import type { Stores } from '../stores/types.js';
 import type { RequestLog } from '../observability/request-log/request-log.js';
+import { StreamCapture } from '../observability/request-log/stream-capture.js';
 import type { Budgets } from '../budgets/budgets.js';
 import * as openai from './openai.js';
 import * as system from './system.js';
@@ -120,6 +121,8 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     const credential = credentialOf(request);
     if (spec.admin !== undefined) authorizeAdmin(ctx, spec.admin, state.app.runtime().config.auth, () => state.app.authenticate(ctx, credential));
     else state.app.authenticate(ctx, credential);
+    const streamBody = spec.admin === undefined ? state.requestLog?.streamBodyLimit() : undefined;
+    if (streamBody !== undefined) ctx.streamCapture = new StreamCapture(streamBody);
     response = await spec.handle(state, ctx, request, match!.params);
   } catch (thrown) {
     response = errorResponse(ctx, toGatewayError(thrown), spec?.dialect ?? 'openai');
@@ -135,7 +138,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     ctx.settleSpend?.();
     metrics.inFlight.dec();
     metrics.recordRequest(ctx, response.status, ctx.errorCode);
-    state.requestLog?.record(ctx, response.status, { request: request.body, response: response.body });
+    state.requestLog?.record(ctx, response.status, { request: request.body, response: response.body ?? ctx.streamCapture?.json() });
   };
   return response;
 }

@@ -2,6 +2,7 @@
 import type { ChatRequest, CompletionRequest } from './openai-schema.js';
 import type { Usage } from './openai-types.js';
 import type { AppliedLimits } from '../limits/headers.js';
+import type { StreamCapture } from '../observability/request-log/stream-capture.js';
 import type { Price } from './pricing.js';
 import type { ApiKey, Tenant } from './tenancy.js';
 
@@ -82,6 +83,8 @@ export interface GatewayContext {
    * usage stays apart from `usage`, which is the served call's (what the client's response reports).
    */
   summaryCall?: { model: string; usage?: Usage; costUsd?: number };
+  /** Set by dispatch only while the request log keeps bodies: a streamed answer's text, for its record. */
+  streamCapture?: StreamCapture;
 }
 
 export function createContext(

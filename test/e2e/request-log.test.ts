@@ -11,6 +11,7 @@ import { KeyCache } from '../../src/stores/key-cache.js';
 import { MemoryRequestLogStore } from '../../src/stores/memory/request-log-store.js';
 import { openMemoryStores } from '../../src/stores/memory/index.js';
 import type { RequestLogRecord, RequestLogStore } from '../../src/stores/request-log.js';
+import { startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.js';
 import { postJson, simConfig, startTestGateway, type RunningGateway } from '../helpers/server.js';
 import { recordingLog, TEST_PEPPER } from '../helpers/stores.js';
 
@@ -215,5 +216,75 @@ describe('request log: bodies, redaction, stdout, tenants', () => {
     const [record] = await store.all();
     assert.ok(Buffer.byteLength(record!.requestBody!) < 700, `cut to about 600 bytes, got ${Buffer.byteLength(record!.requestBody!)}`);
     assert.match(record!.requestBody!, /…\[truncated \d+ bytes\]$/);
+  });
+});
+
+describe('request log: streamed bodies', () => {
+  const store = new ObservedStore();
+  const quietStore = new ObservedStore();
+  let mock: OpenAIMock;
+  let gw: RunningGateway;
+  let quiet: RunningGateway;
+  const upstream = (url: string): SwitchyardConfigInput => ({
+    resilience: { health_checks: { enabled: false }, retries: { max_attempts: 1 } },
+    providers: { up: { type: 'openai-compatible', base_url: url } },
+    models: { m: { deployments: [{ provider: 'up', model: 'm' }] } },
+  });
+  const stream = (extra: Record<string, unknown> = {}) => ({ model: 'm', messages: [{ role: 'user', content: 'go' }], stream: true, ...extra });
+  const latest = async (log: RunningGateway, from: ObservedStore) => {
+    await log.gateway.requestLog.flush();
+    return (await from.all())[0]!;
+  };
+
+  before(async () => {
+    mock = await startOpenAIMock();
+    gw = await startTestGateway({ ...upstream(mock.url), request_log: { bodies: true, max_body_bytes: 300 } }, { requestLog: { store } });
+    quiet = await startTestGateway(upstream(mock.url), { requestLog: { store: quietStore } });
+  });
+  after(async () => {
+    await gw.close();
+    await quiet.close();
+    await mock.close();
+  });
+
+  test('a streamed answer is logged as its accumulated text, secrets redacted', async () => {
+    const text = 'The key is sk-proj-abcdefghijklmnopqrstuvwxyz0123456789 and the answer is 42.';
+    mock.setScenario({ kind: 'text', text });
+    const response = await send(gw, stream());
+    assert.equal(response.status, 200);
+    const record = await latest(gw, store);
+    const body = JSON.parse(record.responseBody!) as { choices: { content: string; finish_reason: string }[]; truncated: boolean };
+    assert.equal(body.choices[0]!.content, 'The key is sk-[REDACTED] and the answer is 42.');
+    assert.equal(body.choices[0]!.finish_reason, 'stop');
+    assert.equal(body.truncated, false);
+    assert.match(record.requestBody!, /"stream":true/);
+  });
+
+  test('tool call names and arguments are accumulated from their deltas', async () => {
+    mock.setScenario({ kind: 'tool_call', name: 'get_weather', arguments: { city: 'Paris' } });
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const response = await send(gw, stream({ tools }));
+    assert.equal(response.status, 200);
+    const body = JSON.parse((await latest(gw, store)).responseBody!) as { choices: { tool_calls: { name: string; arguments: string }[] }[] };
+    assert.equal(body.choices[0]!.tool_calls[0]!.name, 'get_weather');
+    assert.deepEqual(JSON.parse(body.choices[0]!.tool_calls[0]!.arguments), { city: 'Paris' });
+  });
+
+  test('accumulation stops at max_body_bytes and the body is marked truncated', async () => {
+    mock.setScenario({ kind: 'text', text: 'word '.repeat(400) });
+    const response = await send(gw, stream());
+    assert.equal(response.status, 200);
+    const logged = (await latest(gw, store)).responseBody!;
+    assert.ok(Buffer.byteLength(logged) < 400, `about max_body_bytes (300) plus the marker, got ${Buffer.byteLength(logged)}`);
+    assert.match(logged, /"truncated":true|…\[truncated \d+ bytes\]$/);
+  });
+
+  test('with bodies off a stream is logged without a body', async () => {
+    mock.setScenario({ kind: 'text', text: 'nothing to keep' });
+    const response = await send(quiet, stream());
+    assert.equal(response.status, 200);
+    const record = await latest(quiet, quietStore);
+    assert.equal(record.responseBody, null);
+    assert.equal(record.requestBody, null);
   });
 });

@@ -31,7 +31,7 @@ export interface RequestLogOptions {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** The raw bodies of one exchange; a streamed response has none. */
+/** The raw bodies of one exchange; a streamed response's is its captured text (stream-capture.ts), as JSON. */
 export interface ExchangeBodies {
   request: Uint8Array | null;
   response: string | undefined;
@@ -77,6 +77,13 @@ export class RequestLog {
   /** Where records are written (and the admin API reads them); undefined when there is no store. */
   get store(): RequestLogStore | undefined {
     return this.options.store;
+  }
+
+  /** The most text to keep of a streamed response when bodies are logged; undefined when they are not. */
+  streamBodyLimit(): number | undefined {
+    const settings = this.options.settings();
+    if (!settings.enabled || !settings.bodies) return undefined;
+    return (settings.store && this.writer !== undefined) || settings.stdout ? settings.max_body_bytes : undefined;
   }
 
   /** Called once per request, after its last byte. Never throws, never waits. */
