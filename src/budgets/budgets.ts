@@ -140,6 +140,11 @@ export class Budgets {
     });
   }
 
+  /** Rollup rows waiting to be written (held while the spend store is down). */
+  get pendingSpendRows(): number {
+    return this.aggregator?.pendingRows ?? 0;
+  }
+
   /** Writes the pending rollups (tests; shutdown does it too). */
   async flush(): Promise<void> {
     await this.aggregator?.flush();

@@ -2,7 +2,9 @@
  * Rolls finished requests up into per (tenant, key, model, UTC day) rows in memory and writes them to the spend
  * store in one batch every `flushIntervalMs`, and at shutdown. A request only adds to a map entry: nothing waits on
  * the store. While the store is down the rows stay and are retried on the next tick; memory is bounded by
- * `maxPendingRows` distinct rows, beyond which new rows are dropped and counted.
+ * `maxPendingRows` distinct rows, the batch being written included, beyond which new rows are dropped and counted.
+ * A batch is written again only when the store reported it failed (a statement timeout rolls it back), so rows are
+ * counted once; only a connection lost between the commit and its reply would write one twice.
  */
 import type { GatewayContext } from '../core/context.js';
 import type { SpendRow, SpendStore } from '../stores/spend.js';
@@ -21,6 +23,10 @@ export class SpendAggregator {
   private pending = new Map<string, SpendRow>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** The batch being written: its rows count against the bound until written or merged back. */
+  private writing: Map<string, SpendRow> | undefined;
+  /** Pending rows that will merge into a row of `writing` if it fails (counted once). */
+  private overlap = 0;
 
   constructor(
     private readonly store: SpendStore,
@@ -38,12 +44,14 @@ export class SpendAggregator {
     const id = `${ctx.caller.tenant.id}\u0000${ctx.caller.key.id}\u0000${model}\u0000${day}`;
     let row = this.pending.get(id);
     if (row === undefined) {
-      if (this.pending.size >= this.options.maxPendingRows) {
+      const merges = this.writing?.has(id) === true;
+      if (!merges && this.pendingRows >= this.options.maxPendingRows) {
         this.options.onDropped?.(1);
         return;
       }
       row = { day, tenantId: ctx.caller.tenant.id, keyId: ctx.caller.key.id, model, requests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
       this.pending.set(id, row);
+      if (merges) this.overlap++;
     }
     row.requests += 1;
     row.inputTokens += ctx.usage?.prompt_tokens ?? 0;
@@ -51,9 +59,9 @@ export class SpendAggregator {
     row.costUsd += ctx.costUsd ?? 0;
   }
 
-  /** Rows waiting to be written. */
+  /** Distinct rows waiting to be written, the batch being written included. */
   get pendingRows(): number {
-    return this.pending.size;
+    return this.pending.size + (this.writing?.size ?? 0) - this.overlap;
   }
 
   /** Writes what is pending in one batch; a failed batch goes back into the buffer. One flush at a time. */
@@ -74,15 +82,19 @@ export class SpendAggregator {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.writing = batch;
     try {
       await this.store.add([...batch.values()]);
     } catch (error) {
       this.options.onFlushError?.(error);
       this.putBack(batch);
+    } finally {
+      this.writing = undefined;
+      this.overlap = 0;
     }
   }
 
-  /** Merges an unwritten batch back, newest rows first kept within the bound. */
+  /** Merges an unwritten batch back (it fits: new rows were admitted only beside it, within the bound). */
   private putBack(batch: Map<string, SpendRow>): void {
     let dropped = 0;
     for (const [id, row] of batch) {
