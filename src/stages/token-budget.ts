@@ -8,7 +8,9 @@
  *        │                                   drop_oldest / keep_last / summarize (x-switchyard-trimmed: n)
  *   max_tokens / max_completion_tokens > what is left (or > the model's max output)? ──► clamped
  *
- * A model whose window is unknown is not checked. When the model has `fallbacks_on.context_length_exceeded`
+ * The summarize strategy's upstream call is returned as `summarize`, for app.ts to run once rate limits and budget
+ * admitted the request; its cost is charged to the request (`ctx.summaryCall`). Legacy completions have their own
+ * check (completion-budget.ts). A model whose window is unknown is not checked. When the model has `fallbacks_on.context_length_exceeded`
  * and the strategy is reject, an overflowing request goes on unchanged: the larger-context fallback serves it.
  * `/v1/messages` arrives here as the same internal request, so it gets the same checks in Anthropic's dialect.
  */
