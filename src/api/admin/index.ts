@@ -6,11 +6,12 @@ import { budgetRoutes } from './budgets.js';
 import { keyRoutes } from './keys.js';
 import { openApiRoute } from './openapi.js';
 import { planRoutes } from './plan.js';
+import { requestLogRoutes } from './requests.js';
 import type { AdminRoute } from './registry.js';
 import { resilienceRoutes } from './resilience.js';
 import { tenantRoutes } from './tenants.js';
 import { usageRoutes } from './usage.js';
 
-const declaredRoutes: readonly AdminRoute[] = [...tenantRoutes, ...keyRoutes, ...budgetRoutes, ...usageRoutes, ...resilienceRoutes, ...planRoutes];
+const declaredRoutes: readonly AdminRoute[] = [...tenantRoutes, ...keyRoutes, ...budgetRoutes, ...usageRoutes, ...resilienceRoutes, ...planRoutes, ...requestLogRoutes];
 
 export const adminRoutes: readonly AdminRoute[] = [...declaredRoutes, openApiRoute(() => adminRoutes)];
