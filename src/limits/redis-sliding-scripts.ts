@@ -3,9 +3,9 @@
  * limit is a sorted set of charge names scored by the time they were admitted (ms, Redis server clock unless the
  * caller passes one). A charge counts 1 unless the hash `<key>:amounts` says otherwise: it holds the amount of
  * every charge that is not 1 (token reservations) and, in its field `extra`, the sum of (amount - 1) over them,
- * so what a limit holds is ZCARD + extra, a running sum, never a scan. Requests/min never create the hash. Both
- * keys always carry the same expiry (a minute after the newest charge), so they disappear together. The hash key
- * is derived from KEYS[i]: all keys must be on one node (no Redis Cluster), as for the other scripts.
+ * so what a limit holds is ZCARD + extra, a running sum, never a scan. Requests/min never create the hash.
+ * Both keys always get the same expiry (a minute after the newest charge or adjustment), so they go together.
+ * The hash key is derived from KEYS[i]: all keys must be on one node (no Redis Cluster), like the other scripts.
  */
 import { NOW } from './redis-scripts.js';
 
@@ -134,8 +134,13 @@ for i, key in ipairs(KEYS) do
       if new == 1 then redis.call('HDEL', amounts, member) else redis.call('HSET', amounts, member, new) end
       redis.call('HINCRBY', amounts, 'extra', new - old)
     end
-    local ttl = redis.call('PTTL', key)
-    if ttl > 0 then redis.call('PEXPIRE', amounts, ttl) else redis.call('DEL', amounts) end
+    -- Both keys keep one expiry (pushing it later is harmless: charges leave by their score, not by expiry).
+    if redis.call('EXISTS', key) == 1 then
+      redis.call('PEXPIRE', key, window)
+      redis.call('PEXPIRE', amounts, window)
+    else
+      redis.call('DEL', amounts)
+    end
   elseif cost > 0 then
     add(key, amounts, member, cost)
   end
