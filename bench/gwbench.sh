@@ -4,9 +4,11 @@
 # Builds dist/ first; the gateway runs `node dist/main.js` with bench/gwbench.yaml pointed at gwbench's mock.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-gwbench="${GWBENCH_DIR:-$root/../shared/gwbench}"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+gwbench_prepare # GWBENCH: ../shared/gwbench, or a copy with its dependencies installed (the shared folder stays untouched)
 (cd "$root" && npm run build >/dev/null)
-exec "$gwbench/run.sh" \
+exec "$GWBENCH/run.sh" \
   --label "switchyard-$(git -C "$root" rev-parse --short HEAD)" \
   --gateway-cwd "$root" \
   --gateway-cmd "exec node dist/main.js" \

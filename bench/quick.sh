@@ -4,10 +4,12 @@
 # Not a substitute for the full sitting in bench/RESULTS.md: one rep, short runs, c=16 only.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-gwbench="${GWBENCH_DIR:-$root/../shared/gwbench}"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
+gwbench_prepare
 out="${BENCH_OUT:-$root/.bench-out/quick}"
 opts=(--pin --concurrency 16 --reps 1 --modes nonstream,stream --duration 5 --warmup 1 --seq 100)
 rm -rf "$out" && mkdir -p "$out"
-(cd "$gwbench" && CLIENT=undici UNDICI_API=dispatch PARSE=1 ./peers/passthrough.sh "${opts[@]}" --out "$out/passthrough" >/dev/null 2>"$out/passthrough.log")
+(cd "$GWBENCH" && CLIENT=undici UNDICI_API=dispatch PARSE=1 ./peers/passthrough.sh "${opts[@]}" --out "$out/passthrough" >/dev/null 2>"$out/passthrough.log")
 "$root/bench/gwbench.sh" "${opts[@]}" --out "$out/switchyard" >/dev/null 2>"$out/switchyard.log"
 node "$root/bench/summarize-quick.mjs" "$out/passthrough/results.json" "$out/switchyard/results.json"
