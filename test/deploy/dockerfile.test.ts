@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { DockerfileParser, type Instruction, type JSONInstruction } from 'dockerfile-ast';
+import { DockerfileParser, ModifiableInstruction, type Instruction, type JSONInstruction } from 'dockerfile-ast';
 import { simConfig, startTestGateway } from '../helpers/server.js';
 
 const dockerfilePath = 'deploy/docker/Dockerfile';
@@ -55,7 +55,8 @@ function stagesOf(text: string): Stage[] {
 const args = (instruction: Instruction) => instruction.getArguments().map((a) => a.getValue());
 const json = (instruction: Instruction) => (instruction as JSONInstruction).getJSONStrings().map((s) => s.getJSONValue());
 const find = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.getKeyword() === keyword);
-const fromFlag = (instruction: Instruction) => instruction.getFlags().find((f) => f.getName() === 'from')?.getValue();
+const fromFlag = (instruction: Instruction) =>
+  instruction instanceof ModifiableInstruction ? instruction.getFlags().find((f) => f.getName() === 'from')?.getValue() : undefined;
 
 /** The HEALTHCHECK's exec-form command, e.g. ["node", "-e", "…"]. */
 function healthcheckCommand(stage: Stage): string[] | undefined {
