@@ -1,24 +1,25 @@
 /**
  * The `switchyard` admin commands against a running gateway over HTTP: tenants, keys and budgets end to end,
- * human tables and --json, a tenant admin key limited to its tenant, and exit codes (1 refused with the API's
+ * usage, spend and prices of real /v1 traffic, human tables and --json, a tenant admin key limited to its tenant, and exit codes (1 refused with the API's
  * message, 2 bad usage, 3 unreachable). One run goes through the real binary entry (src/main.ts).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { adminRoutes } from '../../src/api/admin/index.js';
 import { runCliAsync } from '../../src/cli/index.js';
 import { MASTER_KEY, startAdminGateway, type AdminGateway } from '../helpers/admin.js';
 import { openMemory } from '../helpers/stores.js';
 
 const run = promisify(execFile);
+/** USD per million tokens: the sim provider is free unless the config prices it. */
+const SIM_PRICE = { input: 1000, output: 2000 };
 
 describe('switchyard admin CLI', () => {
   let admin: AdminGateway;
   const cli = (...args: string[]) => runCliAsync([...args, '--url', admin.url, '--key', MASTER_KEY]);
   before(async () => {
-    admin = await startAdminGateway(openMemory);
+    admin = await startAdminGateway(openMemory, { prices: [{ model: 'sim-small', provider: 'sim', ...SIM_PRICE }] });
   });
   after(() => admin.close());
 
@@ -102,14 +103,60 @@ describe('switchyard admin CLI', () => {
     assert.match(invalid.stderr, /400 invalid_request: .*\(param: period\)/);
   });
 
-  const served = (path: string) => adminRoutes.some((route) => route.method === 'GET' && route.path === path);
+  test('usage, spend and prices print the rows of real traffic', async () => {
+    const key = JSON.parse((await cli('keys', 'create', 'cli-co', '--name', 'usage-svc', '--json')).stdout) as { id: string; secret: string };
+    const budget = await cli('budgets', 'set', 'cli-co', '--key-id', key.id, '--usd', '5', '--period', 'day');
+    assert.equal(budget.exitCode, 0, budget.stderr);
+    for (let index = 0; index < 3; index++) {
+      const response = await fetch(`${admin.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.secret}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'sim-small', messages: [{ role: 'user', content: `hello ${index}` }], max_tokens: 4 }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.ok(Number(response.headers.get('x-switchyard-cost-usd')) > 0, 'the configured price makes sim tokens cost something');
+      await response.arrayBuffer();
+    }
+    await admin.gw.gateway.budgets.flush(); // the spend aggregator writes its rollups (also every flush_interval_ms and at shutdown)
 
-  test('usage and prices print their rows', { skip: served('/admin/prices') && served('/admin/usage') ? false : 'GET /admin/usage or /admin/prices is not registered' }, async () => {
+    const asJson = await cli('usage', '--tenant', 'cli-co', '--json');
+    assert.equal(asJson.exitCode, 0, asJson.stderr);
+    const rows = (JSON.parse(asJson.stdout) as { object: string; data: { day: string; tenant_id: string; key_id: string; model: string; requests: number; input_tokens: number; output_tokens: number; cost_usd: number }[] });
+    assert.equal(rows.object, 'list');
+    const row = rows.data.find((candidate) => candidate.key_id === key.id);
+    assert.ok(row !== undefined, `a usage row for ${key.id} in ${asJson.stdout}`);
+    assert.deepEqual([row.day, row.tenant_id, row.model, row.requests], [new Date().toISOString().slice(0, 10), 'cli-co', 'sim-small', 3]);
+    assert.ok(row.input_tokens > 0 && row.output_tokens > 0, `tokens counted: ${JSON.stringify(row)}`);
+    const expectedCost = (row.input_tokens * SIM_PRICE.input + row.output_tokens * SIM_PRICE.output) / 1e6;
+    assert.ok(Math.abs(row.cost_usd - expectedCost) < 1e-9, `cost ${row.cost_usd} is the tokens at the configured price (${expectedCost})`);
+
+    const usage = await cli('usage', '--tenant', 'cli-co');
+    assert.equal(usage.exitCode, 0, usage.stderr);
+    assert.match(usage.stdout.split('\n')[0]!, /^DAY +TENANT_ID +KEY_ID +MODEL +REQUESTS +INPUT_TOKENS +OUTPUT_TOKENS +COST_USD$/);
+    const line = [row.day, 'cli-co', key.id, 'sim-small', 3, row.input_tokens, row.output_tokens, row.cost_usd].join(' +');
+    assert.match(usage.stdout, new RegExp(`^${line}$`, 'm'), `the table has the key's row: ${usage.stdout}`);
+
+    const spend = await cli('spend', '--tenant', 'cli-co');
+    assert.equal(spend.exitCode, 0, spend.stderr);
+    assert.match(spend.stdout.split('\n')[0]!, /^SCOPE +ID +NAME +BUDGET_USD +PERIOD +SPENT_USD +RESERVED_USD +REMAINING_USD +RESETS_AT +ON_EXHAUSTED$/);
+    assert.match(spend.stdout, /^tenant +cli-co +- +- /m, 'the tenant has no budget (cleared above)');
+    const remaining = Math.round((5 - row.cost_usd) * 1e9) / 1e9;
+    assert.match(spend.stdout, new RegExp(`^key +${key.id} +usage-svc +5 +${row.day} +${row.cost_usd} +0 +${remaining} +\\d{4}-\\d\\d-\\d\\dT00:00:00\\.000Z +block$`, 'm'), spend.stdout);
+    const spendJson = JSON.parse((await cli('spend', '--tenant', 'cli-co', '--json')).stdout) as { tenant_id: string; keys: { key_id: string; budget: { spent_usd: number } | null }[] };
+    assert.equal(spendJson.tenant_id, 'cli-co');
+    assert.equal(spendJson.keys.find((candidate) => candidate.key_id === key.id)?.budget?.spent_usd, row.cost_usd, 'the budget counter charged what the rollup holds');
+    assert.equal((await cli('spend')).exitCode, 2, '--tenant is required');
+    const ghost = await cli('spend', '--tenant', 'ghost');
+    assert.equal(ghost.exitCode, 1);
+    assert.match(ghost.stderr, /^switchyard spend: 404 not_found: /);
+
     const prices = await cli('prices');
     assert.equal(prices.exitCode, 0, prices.stderr);
     assert.match(prices.stdout.split('\n')[0]!, /^MODEL +PROVIDER +INPUT +CACHED_INPUT +OUTPUT +PER_REQUEST +EFFECTIVE_FROM +EFFECTIVE_TO$/);
-    const usage = await cli('usage', '--tenant', 'cli-co');
-    assert.equal(usage.exitCode, 0, usage.stderr);
+    assert.match(prices.stdout.split('\n')[1]!, /^sim-small +sim +1000 +- +2000 +- +- +-$/, 'the configured row comes first');
+    assert.match(prices.stdout, /^gpt-4o +openai +2\.5 +1\.25 +10 +- +2024-10-02T00:00:00\.000Z +-$/m, 'a shipped list price, with its date');
+    const priceRows = (JSON.parse((await cli('prices', '--json')).stdout) as { data: { model: string; source: string }[] }).data;
+    assert.ok(priceRows.some((price) => price.model === 'claude-sonnet-4-5' && price.source === 'list'), 'shipped Anthropic prices are listed');
   });
 
   test('the switchyard binary dispatches admin commands and sets the exit code', async () => {

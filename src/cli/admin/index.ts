@@ -5,7 +5,7 @@
 import { budgetsCommand } from './budgets.js';
 import type { AdminCommand } from './command.js';
 import { keysCommand } from './keys.js';
-import { pricesCommand, usageCommand } from './reports.js';
+import { pricesCommand, spendCommand, usageCommand } from './reports.js';
 import { tenantsCommand } from './tenants.js';
 
 export const adminCommands: Readonly<Record<string, AdminCommand>> = {
@@ -13,6 +13,7 @@ export const adminCommands: Readonly<Record<string, AdminCommand>> = {
   keys: keysCommand,
   budgets: budgetsCommand,
   usage: usageCommand,
+  spend: spendCommand,
   prices: pricesCommand,
 };
 
@@ -20,5 +21,6 @@ export const adminCommandsUsage = `  tenants create|list|get|update     manage t
   keys    create|list|get|update|revoke   manage a tenant's API keys
   budgets set|clear                  tenant and key spend budgets
   usage                              requests, tokens and cost per day, tenant, key and model
+  spend   --tenant ID                where a tenant's and its keys' budgets stand this period
   prices                             the price table
 `;
