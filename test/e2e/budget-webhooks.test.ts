@@ -82,7 +82,7 @@ describe('alert webhooks through network errors', () => {
     try {
       webhooks.send(alert);
       await new Promise((resolve) => setTimeout(resolve, 120));
-      assert.deepEqual(outcomes, [], 'still retrying after the first refusals');
+      assert.equal(outcomes.length, 0, 'still retrying after the first refusals');
       const up = await listen(late.port);
       try {
         await webhooks.drain(5000);
@@ -107,7 +107,7 @@ describe('alert webhooks through network errors', () => {
         webhooks.send(alert);
         await until('a first attempt reached the proxy', () => mode === 'refuse' || proxy.connections > 0);
         await new Promise((resolve) => setTimeout(resolve, mode === 'refuse' ? 120 : 400));
-        assert.deepEqual(outcomes, [], 'still retrying');
+        assert.equal(outcomes.length, 0, 'still retrying');
         assert.equal(receiver.bodies.length, before, 'nothing delivered while cut');
         proxy.resume();
         await webhooks.drain(8000);
