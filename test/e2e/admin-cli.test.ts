@@ -142,9 +142,17 @@ describe('switchyard admin CLI', () => {
     assert.match(spend.stdout, /^tenant +cli-co +- +- /m, 'the tenant has no budget (cleared above)');
     const remaining = Math.round((5 - row.cost_usd) * 1e9) / 1e9;
     assert.match(spend.stdout, new RegExp(`^key +${key.id} +usage-svc +5 +${row.day} +${row.cost_usd} +0 +${remaining} +\\d{4}-\\d\\d-\\d\\dT00:00:00\\.000Z +block$`, 'm'), spend.stdout);
-    const spendJson = JSON.parse((await cli('spend', '--tenant', 'cli-co', '--json')).stdout) as { tenant_id: string; keys: { key_id: string; budget: { spent_usd: number } | null }[] };
+    const spendJson = JSON.parse((await cli('spend', '--tenant', 'cli-co', '--json')).stdout) as { tenant_id: string; keys: { key_id: string; budget: { spent_usd: number; remaining_usd: number } | null }[] };
     assert.equal(spendJson.tenant_id, 'cli-co');
     assert.equal(spendJson.keys.find((candidate) => candidate.key_id === key.id)?.budget?.spent_usd, row.cost_usd, 'the budget counter charged what the rollup holds');
+    // remaining_usd is exact to the nano-dollar, as the counters keep money: take an amount where plain float
+    // subtraction is noisy (0.01 - 0.0082225 = 0.0017774999999999996) and see the clean figure.
+    const noisy = Array.from({ length: 1000 }, (_, index) => (index + 1) / 100).find((amount) => amount > row.cost_usd && !/^\d+\.\d{1,9}$/.test(String(amount - row.cost_usd)));
+    assert.ok(noisy !== undefined, `some budget amount minus ${row.cost_usd} shows float noise`);
+    assert.equal((await cli('budgets', 'set', 'cli-co', '--key-id', key.id, '--usd', String(noisy), '--period', 'day')).exitCode, 0);
+    const exact = Math.round((noisy - row.cost_usd) * 1e9) / 1e9;
+    const standing = (JSON.parse((await cli('spend', '--tenant', 'cli-co', '--json')).stdout) as typeof spendJson).keys.find((candidate) => candidate.key_id === key.id)?.budget;
+    assert.deepEqual(standing && [standing.spent_usd, standing.remaining_usd], [row.cost_usd, exact], `remaining of $${noisy} after $${row.cost_usd}, not ${noisy - row.cost_usd}`);
     assert.equal((await cli('spend')).exitCode, 2, '--tenant is required');
     const ghost = await cli('spend', '--tenant', 'ghost');
     assert.equal(ghost.exitCode, 1);

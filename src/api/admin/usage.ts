@@ -8,6 +8,7 @@ import { shippedPriceRows } from '../../core/prices/index.js';
 import type { PriceRow } from '../../core/price-schedule.js';
 import { GatewayError } from '../../core/errors.js';
 import type { BudgetStanding } from '../../budgets/budgets.js';
+import { nanosOf, usdOf } from '../../budgets/period.js';
 import { spendDimensions, type SpendDimension, type SpendQuery, type SpendRollup } from '../../stores/spend.js';
 import { tenantNotFound } from './access.js';
 import { defineAdminRoute, type AdminServices } from './registry.js';
@@ -110,7 +111,8 @@ const standingWire = (standing: BudgetStanding | null) =>
         resets_at: new Date(standing.period.end).toISOString(),
         spent_usd: standing.spentUsd,
         reserved_usd: standing.reservedUsd,
-        remaining_usd: Math.max(0, standing.budget.amount_usd - standing.spentUsd - standing.reservedUsd),
+        // In whole nano-dollars, as the counters keep them: 0.01 - 0.0082225 is 0.0017775, not 0.0017774999999999996.
+        remaining_usd: usdOf(Math.max(0, nanosOf(standing.budget.amount_usd) - nanosOf(standing.spentUsd) - nanosOf(standing.reservedUsd))),
       };
 
 const instant = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
