@@ -8,13 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
 import { parseAllDocuments, parse } from 'yaml';
 import { parseConfigYaml } from '../../src/config/load.js';
+import { schemaError } from '../helpers/kubernetes-schema.js';
 
 const dir = 'deploy/kubernetes';
 
@@ -29,28 +25,6 @@ interface Kustomization {
   resources: string[];
   secretGenerator: { name: string; envs: string[] }[];
   images: { name: string; newName?: string; newTag?: string }[];
-}
-
-const models: Record<string, (object: never) => { validate(): void }> = {
-  'v1 Namespace': (o) => new Namespace(o),
-  'v1 ConfigMap': (o) => new ConfigMap(o),
-  'v1 Secret': (o) => new Secret(o),
-  'v1 Service': (o) => new Service(o),
-  'apps/v1 Deployment': (o) => new Deployment(o),
-  'autoscaling/v2 HorizontalPodAutoscaler': (o) => new HorizontalPodAutoscaler(o),
-  'policy/v1 PodDisruptionBudget': (o) => new PodDisruptionBudget(o),
-  'monitoring.coreos.com/v1 ServiceMonitor': (o) => new ServiceMonitor(o),
-};
-
-function schemaError(object: K8sObject): string | undefined {
-  const model = models[`${object.apiVersion} ${object.kind}`];
-  if (model === undefined) return `no schema for ${object.apiVersion} ${object.kind}`;
-  try {
-    model(structuredClone(object) as never).validate();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
 }
 
 const readYaml = (file: string) => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.toJS() as K8sObject);

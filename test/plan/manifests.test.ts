@@ -4,38 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Service } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import type { KubernetesObject } from '../../src/plan/manifests/kubernetes.js';
 import { PlanInputError } from '../../src/plan/plan.js';
 import { planRequest, type PlanRequest } from '../../src/plan/plan-request.js';
-
-interface Validatable {
-  validate(): void;
-}
-const models: Record<string, (object: never) => Validatable> = {
-  'apps/v1 Deployment': (o) => new Deployment(o),
-  'v1 Service': (o) => new Service(o),
-  'policy/v1 PodDisruptionBudget': (o) => new PodDisruptionBudget(o),
-  'autoscaling/v2 HorizontalPodAutoscaler': (o) => new HorizontalPodAutoscaler(o),
-  'keda.sh/v1alpha1 ScaledObject': (o) => new ScaledObject(o),
-};
-
-/** The schema error, or undefined when the object is valid; unknown kinds fail. */
-function schemaError(object: KubernetesObject): string | undefined {
-  const model = models[`${object.apiVersion} ${object.kind}`];
-  if (model === undefined) return `no schema for ${object.apiVersion} ${object.kind}`;
-  try {
-    model(structuredClone(object) as never).validate();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
+import { schemaError } from '../helpers/kubernetes-schema.js';
 
 function manifestsFor(request: PlanRequest) {
   const response = planRequest(request);
