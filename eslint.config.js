@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'schema/', 'coverage/'] },
+  // .bench-out/ is the bench scripts' scratch output (git-ignored); it holds built copies of dist/.
+  { ignores: ['dist/', 'node_modules/', 'data/', 'schema/', 'coverage/', '.bench-out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
