@@ -62,23 +62,13 @@ function writeError(res: ServerResponse, requestId: string, error: GatewayError,
 }
 
 /**
- * Writes each frame as it comes. Frames made before the event loop next waits for I/O (a stream's last batch,
- * `[DONE]` and the chunked terminator) leave in one socket write: the response is corked at the first of them
- * and uncorked on the next tick, which runs before any further upstream read, so no frame waits for one.
+ * Writes each frame as it comes (one per upstream read). Node corks the socket on a response write until the
+ * next tick, so frames made before the event loop next waits for I/O (the last batch, `[DONE]`, the chunked
+ * terminator) already leave in one syscall, and none waits for a later upstream read.
  */
 async function writeStream(res: ServerResponse, stream: AsyncIterable<string>): Promise<void> {
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
   for await (const frame of stream) {
     if (res.destroyed) break;
-    if (!corked) {
-      corked = true;
-      res.cork();
-      process.nextTick(uncork);
-    }
     if (!res.write(frame)) {
       await new Promise<void>((resolve) => {
         res.once('drain', resolve);
