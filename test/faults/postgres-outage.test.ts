@@ -9,12 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { KeyCache } from '../../src/stores/key-cache.js';
-import { openSqlStores } from '../../src/stores/sql/index.js';
-import type { Stores } from '../../src/stores/types.js';
-import { describePostgres, POSTGRES_URL, testSchema } from '../helpers/postgres.js';
+import { describePostgres, testSchema } from '../helpers/postgres.js';
+import { openPostgresBehindProxy, type Cut, type PostgresBehindProxy } from '../helpers/postgres-outage.js';
 import { postJson, simConfig, startTestGateway, type RunningGateway } from '../helpers/server.js';
-import { openPostgres, recordingLog, TEST_PEPPER } from '../helpers/stores.js';
-import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { recordingLog } from '../helpers/stores.js';
 
 const MASTER = 'master-key-for-tests';
 const CONNECT_TIMEOUT_MS = 500;
@@ -35,35 +33,25 @@ async function within<T>(limitMs: number, what: string, attempt: () => Promise<T
 describePostgres('PostgreSQL outage under a running gateway', () => {
   const schema = testSchema();
   const log = recordingLog();
-  let proxy: TcpProxy;
-  let own: Stores;
-  let other: Stores;
+  let db: PostgresBehindProxy;
   let cache: KeyCache;
   let gateway: RunningGateway;
 
   before(async () => {
-    proxy = await TcpProxy.start(POSTGRES_URL);
-    other = await openPostgres(schema.name, { applicationName: `sy-outage-other-${schema.name}` });
-    own = await openSqlStores({
-      kind: 'postgres',
-      client: { connectionString: proxy.urlFor(POSTGRES_URL), application_name: `sy-outage-own-${schema.name}` },
-      schema: schema.name,
-      poolSize: 2,
+    db = await openPostgresBehindProxy(schema.name, {
+      label: 'outage',
+      log,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       statementTimeoutMs: STATEMENT_TIMEOUT_MS,
       heartbeatMs: 300,
-      pepper: TEST_PEPPER,
-      log,
     });
-    cache = await KeyCache.start(own, { log, retryMs: 200 });
-    gateway = await startTestGateway(simConfig({ auth: { master_key: MASTER } }), { keys: cache, stores: own });
+    cache = await KeyCache.start(db.own, { log, retryMs: 200 });
+    gateway = await startTestGateway(simConfig({ auth: { master_key: MASTER } }), { keys: cache, stores: db.own });
   });
   after(async () => {
     await gateway?.close();
     await cache?.close();
-    await own?.close();
-    await other?.close();
-    await proxy?.close();
+    await db?.close();
     await schema.drop();
   });
 
@@ -79,17 +67,16 @@ describePostgres('PostgreSQL outage under a running gateway', () => {
     return { status: response.status, body: (await response.json()) as { name?: string; error?: { code: string; message: string } } };
   }
 
-  async function outage(mode: 'blackhole' | 'refuse'): Promise<void> {
+  async function outage(mode: Cut): Promise<void> {
     const tenantId = `acme-${mode}`;
-    await other.tenants.create({ id: tenantId, name: 'Acme' });
-    const kept = await other.keys.create(tenantId, { name: 'kept' });
-    const revoked = await other.keys.create(tenantId, { name: 'revoked during the cut' });
+    await db.other.tenants.create({ id: tenantId, name: 'Acme' });
+    const kept = await db.other.keys.create(tenantId, { name: 'kept' });
+    const revoked = await db.other.keys.create(tenantId, { name: 'revoked during the cut' });
     await within(5000, 'the keys reach the gateway', async () =>
       (await status(kept.secret)) === 200 && (await status(revoked.secret)) === 200 ? true : undefined,
     );
 
-    if (mode === 'blackhole') proxy.blackhole();
-    else proxy.refuse();
+    db.cut(mode);
     try {
       for (let round = 0; round < 5; round += 1) {
         assert.equal(await status(kept.secret), 200, `round ${round}: /v1 is served from the key cache`);
@@ -102,11 +89,11 @@ describePostgres('PostgreSQL outage under a running gateway', () => {
       assert.match(failure.body.error?.message ?? '', /cannot be reached or did not answer in time/);
       assert.ok(waited < WRITE_BOUND_MS, `the write failed after ${Math.round(waited)} ms, within the connect + statement timeouts`);
 
-      await other.keys.revoke(tenantId, revoked.key.id);
+      await db.other.keys.revoke(tenantId, revoked.key.id);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(await status(revoked.secret), 200, 'the cut replica cannot hear of the revocation yet');
     } finally {
-      proxy.resume();
+      db.resume();
     }
 
     const { ms } = await within(5000, 'the revocation applies after the database is back', async () =>

@@ -9,51 +9,28 @@ import { after, before, test } from 'node:test';
 import type { SwitchyardConfigInput } from '../../src/config/schema.js';
 import { KeyCache } from '../../src/stores/key-cache.js';
 import { openMemoryStores } from '../../src/stores/memory/index.js';
-import { openSqlStores } from '../../src/stores/sql/index.js';
-import type { Stores } from '../../src/stores/types.js';
 import { startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.js';
-import { describePostgres, POSTGRES_URL, testSchema } from '../helpers/postgres.js';
+import { describePostgres, testSchema } from '../helpers/postgres.js';
+import { openPostgresBehindProxy, type Cut, type PostgresBehindProxy } from '../helpers/postgres-outage.js';
 import { postJson, startTestGateway, type RunningGateway } from '../helpers/server.js';
-import { openPostgres, recordingLog, TEST_PEPPER } from '../helpers/stores.js';
-import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { recordingLog, TEST_PEPPER } from '../helpers/stores.js';
+import { waitFor } from './harness.js';
 
 const MAX_PENDING_ROWS = 3;
 const FLUSH_MS = 100;
 const BOUNDED_MS = 3000;
 
-async function until(what: string, check: () => Promise<boolean> | boolean, limitMs = 10_000): Promise<void> {
-  const started = performance.now();
-  while (performance.now() - started < limitMs) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`${what}: not within ${limitMs} ms`);
-}
-
 describePostgres('spend rollups through a PostgreSQL outage', () => {
   const schema = testSchema();
   const keys = openMemoryStores(TEST_PEPPER);
-  let proxy: TcpProxy;
-  let own: Stores;
-  let other: Stores;
+  let db: PostgresBehindProxy;
   let cache: KeyCache;
   let mock: OpenAIMock;
   let gateway: RunningGateway;
 
   before(async () => {
     mock = await startOpenAIMock();
-    proxy = await TcpProxy.start(POSTGRES_URL);
-    other = await openPostgres(schema.name, { applicationName: `sy-spend-other-${schema.name}` });
-    own = await openSqlStores({
-      kind: 'postgres',
-      client: { connectionString: proxy.urlFor(POSTGRES_URL), application_name: `sy-spend-own-${schema.name}` },
-      schema: schema.name,
-      poolSize: 2,
-      connectTimeoutMs: 500,
-      statementTimeoutMs: 500,
-      pepper: TEST_PEPPER,
-      log: recordingLog(),
-    });
+    db = await openPostgresBehindProxy(schema.name, { label: 'spend', log: recordingLog() });
     cache = await KeyCache.start(keys, { log: recordingLog() });
     const config: SwitchyardConfigInput = {
       resilience: { health_checks: { enabled: false } },
@@ -63,14 +40,12 @@ describePostgres('spend rollups through a PostgreSQL outage', () => {
       budgets: { flush_interval_ms: FLUSH_MS, max_pending_rows: MAX_PENDING_ROWS },
     };
     // Keys from memory, spend in PostgreSQL behind the proxy: only the rollups feel the cut.
-    gateway = await startTestGateway(config, { keys: cache, stores: { ...keys, spend: own.spend } });
+    gateway = await startTestGateway(config, { keys: cache, stores: { ...keys, spend: db.own.spend } });
   });
   after(async () => {
     await gateway?.close();
     await cache?.close();
-    await own?.close();
-    await other?.close();
-    await proxy?.close();
+    await db?.close();
     await mock?.close();
     await schema.drop();
   });
@@ -92,20 +67,19 @@ describePostgres('spend rollups through a PostgreSQL outage', () => {
 
   /** Requests per key in the database (read past the proxy). */
   async function written(tenantId: string): Promise<Map<string, number>> {
-    const rows = await other.spend.query({ scope: { tenantId }, groupBy: ['key'] });
+    const rows = await db.other.spend.query({ scope: { tenantId }, groupBy: ['key'] });
     return new Map(rows.map((row) => [row.keyId!, row.requests]));
   }
 
-  async function outage(mode: 'blackhole' | 'refuse'): Promise<void> {
+  async function outage(mode: Cut): Promise<void> {
     const tenantId = `spend-${mode}`;
     await keys.tenants.create({ id: tenantId, name: 'spender' });
     const made = await Promise.all([0, 1, 2, 3].map((index) => keys.keys.create(tenantId, { name: `k${index}` })));
     await send(made[0]!.secret);
-    await until('the first request is written', async () => (await written(tenantId)).get(made[0]!.key.id) === 1);
+    await waitFor('the first request is written', async () => (await written(tenantId)).get(made[0]!.key.id) === 1, 10_000);
     const droppedBefore = await dropped();
 
-    if (mode === 'blackhole') proxy.blackhole();
-    else proxy.refuse();
+    db.cut(mode);
     // Sent per key while cut: 2, 1, 1, 1 requests; four distinct rows for a buffer of three.
     const sent = [2, 1, 1, 1];
     try {
@@ -114,10 +88,10 @@ describePostgres('spend rollups through a PostgreSQL outage', () => {
       assert.equal(gateway.gateway.budgets.pendingSpendRows, MAX_PENDING_ROWS, 'the rows are held up to the bound');
       assert.equal((await dropped()) - droppedBefore, 1, 'the row beyond the bound is dropped and counted');
     } finally {
-      proxy.resume();
+      db.resume();
     }
 
-    await until('the held rows are written after recovery', () => gateway.gateway.budgets.pendingSpendRows === 0);
+    await waitFor('the held rows are written after recovery', () => gateway.gateway.budgets.pendingSpendRows === 0, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 4 * FLUSH_MS));
     const rows = await written(tenantId);
     const outcome = made.map((key, index) => (rows.get(key.key.id) ?? 0) - (index === 0 ? 1 : 0));
