@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { costOf, lookupPrice } from '../../src/core/pricing.js';
 import { anthropicPrices } from '../../src/core/prices/anthropic.js';
+import { shippedPriceRows } from '../../src/core/prices/index.js';
 import { openAIPrices } from '../../src/core/prices/openai.js';
 
 test('cost splits input into uncached, cache reads and cache writes, each at its own price', () => {
@@ -30,4 +31,15 @@ test('dated model names find their base price; other suffixes are other models',
   assert.equal(lookupPrice(openAIPrices, 'gpt-4o-minimal'), undefined);
   assert.equal(lookupPrice(openAIPrices, 'gpt-4o-audio-preview'), undefined);
   assert.equal(lookupPrice(openAIPrices, 'meta-llama/Llama-3.1-8B-Instruct'), undefined);
+});
+
+test('shipped list prices are the published decimals, without float artefacts (the price table shows them)', () => {
+  assert.equal(anthropicPrices['claude-sonnet-4-5']?.cachedInput, 0.3, 'cache reads at 10% of $3');
+  assert.equal(anthropicPrices['claude-3-5-haiku']?.cachedInput, 0.08, 'cache reads at 10% of $0.80');
+  for (const row of shippedPriceRows()) {
+    for (const [field, value] of Object.entries(row.price)) {
+      if (value === undefined) continue;
+      assert.ok(/^\d+(\.\d{1,6})?$/.test(String(value)), `${row.provider}/${row.model} ${field} is ${value}`);
+    }
+  }
 });

@@ -6,7 +6,9 @@
 import type { Price } from '../pricing.js';
 import { pricesAt, schedulesOf, type ListedPrice } from '../price-schedule.js';
 
-const tier = (input: number, output: number): Price => ({ input, output, cachedInput: input * 0.1, cacheWrite: input * 1.25 });
+/** Rounded to the nano-dollar, so 3 × 0.1 is the published $0.30, not 0.30000000000000004. */
+const decimal = (usd: number): number => Math.round(usd * 1e9) / 1e9;
+const tier = (input: number, output: number): Price => ({ input, output, cachedInput: decimal(input * 0.1), cacheWrite: decimal(input * 1.25) });
 
 export const anthropicPriceList: readonly ListedPrice[] = [
   { model: 'claude-opus-4-5', from: '2025-11-24', ...tier(5, 25) },
