@@ -70,7 +70,8 @@ export function allReduceSeconds(deployment: Deployment, tokens: number): number
   return 2 * model.layers * perCollective;
 }
 
-function pass(deployment: Deployment, flops: number, bytesPerGpu: number, tokens: number): PassTime {
+/** One forward pass of `tokens` doing `flops` in all and reading `bytesPerGpu` on each GPU, on the roofline. */
+export function rooflinePass(deployment: Deployment, flops: number, bytesPerGpu: number, tokens: number): PassTime {
   const { hardware, calibration, tensorParallel } = deployment;
   const rate = computeRate(hardware, weightFormats[deployment.weightDtype].compute, calibration);
   const computeSeconds = flops / tensorParallel / rate.flopsPerSecond;
@@ -98,7 +99,7 @@ export function prefillTime(deployment: Deployment, promptTokens: number): PassT
   const { model } = deployment;
   const flops = 2 * model.activeParams * promptTokens + (attentionFlopsPerContextToken(model) * promptTokens ** 2) / 2;
   const bytes = weightBytesRead(model, deployment.weightDtype, promptTokens) / deployment.tensorParallel;
-  return pass(deployment, flops, bytes, promptTokens);
+  return rooflinePass(deployment, flops, bytes, promptTokens);
 }
 
 /** One decode step for `batch` sequences of `context` tokens each: the inter-token latency at that load. */
@@ -107,7 +108,7 @@ export function decodeStepTime(deployment: Deployment, batch: number, context: n
   const flops = batch * (2 * model.activeParams + attentionFlopsPerContextToken(model) * context);
   const kvBytes = batch * context * kvBytesPerTokenPerGpu(model, deployment.kvDtype, tensorParallel);
   const bytes = weightBytesRead(model, deployment.weightDtype, batch) / tensorParallel + kvBytes;
-  return pass(deployment, flops, bytes, batch);
+  return rooflinePass(deployment, flops, bytes, batch);
 }
 
 export interface Workload {

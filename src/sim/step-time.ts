@@ -6,10 +6,8 @@
  * about the weight read (memory-bound), a big prefill chunk costs its FLOPs (compute-bound), and steps get slower
  * as the batch and contexts grow: the source of TTFT and ITL that degrade with load.
  */
-import { computeRate, memoryBandwidth } from '../plan/calibration.js';
-import { weightFormats } from '../plan/dtypes.js';
 import { kvBytesPerTokenPerGpu } from '../plan/memory.js';
-import { allReduceSeconds, attentionFlopsPerContextToken, smoothMax, weightBytesRead, type Deployment } from '../plan/performance.js';
+import { attentionFlopsPerContextToken, rooflinePass, weightBytesRead, type Deployment } from '../plan/performance.js';
 
 export interface BatchChunk {
   /** Tokens this sequence runs through the model in the step (1 for a decode). */
@@ -27,7 +25,7 @@ export interface StepCost {
 
 /** The duration of one forward pass over `chunks`; 0 for an empty batch. */
 export function stepCost(deployment: Deployment, chunks: readonly BatchChunk[]): StepCost {
-  const { model, hardware, calibration, tensorParallel } = deployment;
+  const { model, tensorParallel } = deployment;
   let tokens = 0;
   let attentionPairs = 0;
   let kvTokensTouched = 0;
@@ -39,17 +37,9 @@ export function stepCost(deployment: Deployment, chunks: readonly BatchChunk[]):
   }
   if (tokens === 0) return { seconds: 0, computeSeconds: 0, memorySeconds: 0, communicationSeconds: 0 };
   const flops = 2 * model.activeParams * tokens + attentionFlopsPerContextToken(model) * attentionPairs;
-  const rate = computeRate(hardware, weightFormats[deployment.weightDtype].compute, calibration);
-  const computeSeconds = flops / tensorParallel / rate.flopsPerSecond;
   const bytes =
     weightBytesRead(model, deployment.weightDtype, tokens) / tensorParallel +
     kvTokensTouched * kvBytesPerTokenPerGpu(model, deployment.kvDtype, tensorParallel);
-  const memorySeconds = bytes / memoryBandwidth(hardware, calibration);
-  const communicationSeconds = allReduceSeconds(deployment, tokens);
-  return {
-    seconds: smoothMax(computeSeconds, memorySeconds, calibration.rooflineSmoothing) + communicationSeconds,
-    computeSeconds,
-    memorySeconds,
-    communicationSeconds,
-  };
+  const { seconds, computeSeconds, memorySeconds, communicationSeconds } = rooflinePass(deployment, flops, bytes, tokens);
+  return { seconds, computeSeconds, memorySeconds, communicationSeconds };
 }
