@@ -1,9 +1,11 @@
 /**
  * Kubernetes objects against the published schemas: kubernetes-models for the core API (1.27), and the
- * ajv-compiled CRD schemas of the operators the manifests target (prometheus-operator's ServiceMonitor, KEDA's
- * ScaledObject). Shared by the checked-in deploy manifests and the ones the planner generates.
+ * ajv-compiled CRD schemas of the operators the manifests target (prometheus-operator's ServiceMonitor and
+ * PrometheusRule, KEDA's ScaledObject). Shared by the checked-in deploy manifests and alert rules and the manifests
+ * the planner generates.
  */
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -23,11 +25,12 @@ const models: Record<string, (object: never) => Validatable> = {
   'autoscaling/v2 HorizontalPodAutoscaler': (o) => new HorizontalPodAutoscaler(o),
   'policy/v1 PodDisruptionBudget': (o) => new PodDisruptionBudget(o),
   'monitoring.coreos.com/v1 ServiceMonitor': (o) => new ServiceMonitor(o),
+  'monitoring.coreos.com/v1 PrometheusRule': (o) => new PrometheusRule(o),
   'keda.sh/v1alpha1 ScaledObject': (o) => new ScaledObject(o),
 };
 
 /** The schema error, or undefined when the object is valid; a kind with no schema here fails. */
-export function schemaError(object: { apiVersion: string; kind: string }): string | undefined {
+export function schemaError(object: { apiVersion: string; kind: string; [field: string]: unknown }): string | undefined {
   const model = models[`${object.apiVersion} ${object.kind}`];
   if (model === undefined) return `no schema for ${object.apiVersion} ${object.kind}`;
   try {
