@@ -21,7 +21,7 @@ export default tseslint.config(
   {
     // Plain Node scripts (bench helpers).
     files: ['**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
   },
   {
     rules: {
