@@ -3,7 +3,8 @@
 # the gateway under `node --cpu-prof` with bench/gwbench.yaml, a closed-loop undici load, then the top self-time.
 #   bench/profile.sh [nonstream|stream] [concurrency] [seconds]
 # Builds into .bench-out/profile/dist so that other builds of dist/ do not change the code under test. Extra node
-# flags for the gateway go in PROFILE_NODE_FLAGS (e.g. "--trace-gc" or "--heap-prof").
+# flags for the gateway go in PROFILE_NODE_FLAGS (e.g. "--trace-gc", or "--import bench/heap-sampling.mjs" with
+# PROFILE_RESET_SIGNAL=1 and HEAP_SAMPLING_OUT=<file> for allocations per request).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 gwbench="${GWBENCH_DIR:-$root/../shared/gwbench}"
@@ -27,6 +28,8 @@ MOCK_URL="http://127.0.0.1:$mock_port/v1" PORT="$gw_port" SWITCHYARD_CONFIG="$ro
 gateway=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/healthz" >/dev/null && break; sleep 0.1; done
 node "$root/bench/profile-load.mjs" "http://127.0.0.1:$gw_port" "$mode" "$concurrency" 1 >/dev/null # warm-up
+# With a preload that resets on SIGUSR2 (bench/heap-sampling.mjs, bench/async-count.mjs): measure after warm-up.
+if [ "${PROFILE_RESET_SIGNAL:-0}" = 1 ]; then kill -USR2 "$gateway"; sleep 0.2; fi
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$gateway/stat"; }
 before=$(cpu_ticks)
 node "$root/bench/profile-load.mjs" "http://127.0.0.1:$gw_port" "$mode" "$concurrency" "$seconds" | tee "$out/$mode/load.txt"
