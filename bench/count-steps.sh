@@ -19,7 +19,7 @@ fi
 MOCK_QUIET=1 node "$gwbench/mock-upstream.mjs" --port="$mock_port" >"$out/mock.log" 2>&1 &
 mock=$!
 trap 'kill "$mock" 2>/dev/null || true' EXIT
-MOCK_URL="http://127.0.0.1:$mock_port/v1" PORT="$gw_port" SWITCHYARD_CONFIG="$root/bench/gwbench.yaml" NODE_ENV=production \
+MOCK_URL="http://127.0.0.1:$mock_port/v1" PORT="$gw_port" SWITCHYARD_CONFIG="${PROFILE_CONFIG:-$root/bench/configs/bare.yaml}" NODE_ENV=production \
   node --import "$root/bench/async-count.mjs" "$out/dist/main.js" >"$out/gateway.log" 2>&1 &
 gateway=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/healthz" >/dev/null && break; sleep 0.1; done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A short CPU profile of the request hot path (bench/RESULTS.md, "Profile findings"): gwbench's mock upstream,
-# the gateway under `node --cpu-prof` with bench/gwbench.yaml, a closed-loop undici load, then the top self-time.
+# the gateway under `node --cpu-prof` with bench/configs/bare.yaml (or PROFILE_CONFIG), a closed-loop undici load,
+# then the top self-time.
 #   bench/profile.sh [nonstream|stream] [concurrency] [seconds]
 # Builds into .bench-out/profile/dist so that other builds of dist/ do not change the code under test. Extra node
 # flags for the gateway go in PROFILE_NODE_FLAGS (e.g. "--trace-gc", or "--import bench/heap-sampling.mjs" with
@@ -23,7 +24,7 @@ fi
 MOCK_QUIET=1 node "$gwbench/mock-upstream.mjs" --port="$mock_port" >"$out/mock.log" 2>&1 &
 mock=$!
 trap 'kill "$mock" 2>/dev/null || true' EXIT
-MOCK_URL="http://127.0.0.1:$mock_port/v1" PORT="$gw_port" SWITCHYARD_CONFIG="$root/bench/gwbench.yaml" NODE_ENV=production \
+MOCK_URL="http://127.0.0.1:$mock_port/v1" PORT="$gw_port" SWITCHYARD_CONFIG="${PROFILE_CONFIG:-$root/bench/configs/bare.yaml}" NODE_ENV=production \
   node --cpu-prof --cpu-prof-dir="$out/$mode" ${PROFILE_NODE_FLAGS:-} "$out/dist/main.js" >"$out/$mode/gateway.log" 2>&1 &
 gateway=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/healthz" >/dev/null && break; sleep 0.1; done
