@@ -1,27 +1,6 @@
 /** Server-sent events, both directions: one parser for every upstream, one encoder for every ingress. */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
-/**
- * Parses an SSE byte stream. Yields, per network read, the events that read completed, in order (a read that
- * completes none yields nothing): the events of one read travel on together, and none waits for a later read.
- * Works for any chunking of the input, including split UTF-8.
- */
-export async function* parseSSE(body: AsyncIterable<Uint8Array>): AsyncGenerator<EventSourceMessage[]> {
-  const decoder = new TextDecoder();
-  let events: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (message) => events.push(message) });
-  for await (const bytes of body) {
-    parser.feed(decoder.decode(bytes, { stream: true }));
-    if (events.length === 0) continue;
-    const completed = events;
-    events = [];
-    yield completed;
-  }
-  parser.feed(decoder.decode());
-  // A final event without its blank-line terminator is incomplete; parsers drop it, so do we.
-  if (events.length > 0) yield events;
-}
-
 /** Maps an upstream's SSE events to internal chunks (one per provider dialect). */
 export interface SSETranslator<C> {
   /** Adds the chunks one event makes to `batch`; true when it was the stream's last event. Throws for errors. */
@@ -31,27 +10,43 @@ export interface SSETranslator<C> {
 }
 
 /**
- * An SSE byte stream as batches of chunks, one batch per network read (`ChunkStream` in core/provider.ts).
- * Chunks that came before a failure in the same read are handed out before the failure is thrown.
+ * An SSE byte stream as batches of chunks, one batch per network read (`ChunkStream` in core/provider.ts): the
+ * chunks of the events a read completed, in order; none waits for a later read. Works for any chunking of the
+ * input, including split UTF-8. Chunks that came before a failure in the same read are handed out before the
+ * failure is thrown.
  */
 export async function* translateSSE<C>(body: AsyncIterable<Uint8Array>, translator: SSETranslator<C>): AsyncGenerator<C[]> {
-  for await (const messages of parseSSE(body)) {
-    const batch: C[] = [];
-    let ended = false;
+  const decoder = new TextDecoder();
+  let batch: C[] = [];
+  let ended = false;
+  const parser = createParser({
+    onEvent: (message) => {
+      if (!ended) ended = translator.event(message, batch);
+    },
+  });
+  /** Parses `text`: the chunks it completed, and the translator's failure if it threw. */
+  const take = (text: string): { completed: C[]; failure?: { error: unknown } } => {
     let failure: { error: unknown } | undefined;
     try {
-      for (const message of messages) {
-        ended = translator.event(message, batch);
-        if (ended) break;
-      }
+      parser.feed(text);
     } catch (error) {
       failure = { error };
     }
-    if (batch.length > 0) yield batch;
+    const completed = batch;
+    batch = [];
+    return { completed, failure };
+  };
+  for await (const bytes of body) {
+    const { completed, failure } = take(decoder.decode(bytes, { stream: true }));
+    if (completed.length > 0) yield completed;
     if (failure !== undefined) throw failure.error;
     if (ended) return;
   }
-  const batch: C[] = [];
+  // Flushes the decoder. A final event without its blank-line terminator is incomplete; the parser drops it.
+  const { completed, failure } = take(decoder.decode());
+  if (completed.length > 0) yield completed;
+  if (failure !== undefined) throw failure.error;
+  if (ended) return;
   translator.end(batch);
   if (batch.length > 0) yield batch;
 }
