@@ -80,8 +80,15 @@ describe('key pepper', () => {
 describe('store selection and config', () => {
   const settings = parseConfig({ providers: {}, models: {} }, {}, 'test').store;
 
-  test('defaults: auto driver, ./data, public schema', () => {
-    assert.deepEqual(settings, { driver: 'auto', schema: 'public', data_dir: './data', pool_size: 10 });
+  test('defaults: auto driver, ./data, public schema, 5 s connect and statement timeouts', () => {
+    assert.deepEqual(settings, {
+      driver: 'auto',
+      schema: 'public',
+      data_dir: './data',
+      pool_size: 10,
+      connect_timeout_ms: 5000,
+      statement_timeout_ms: 5000,
+    });
   });
 
   test('auto picks PostgreSQL when DATABASE_URL or store.url is set, else PGlite', () => {
