@@ -30,9 +30,9 @@ import { degradedAnswer } from './reliability/degraded.js';
 import { firstOf } from './reliability/first-chunk.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import type { StreamedChunk } from './observability/request-log/stream-capture.js';
-import type { ModelRoute } from './routing/route-table.js';
-import { tokenBudget } from './stages/token-budget.js';
-import { fitCompletionToContext } from './stages/completion-budget.js';
+import type { ModelRoute, RouteTable } from './routing/route-table.js';
+import { fitsUncounted, tokenBudget } from './stages/token-budget.js';
+import { completionFitsUncounted, fitCompletionToContext } from './stages/completion-budget.js';
 import { summarizeThroughGateway } from './stages/summarize-turns.js';
 
 /** A finished answer, or a stream whose first batch of chunks already arrived (see `ChunkStream`). */
@@ -71,14 +71,20 @@ export function createApp(
 ): GatewayApp {
   const fitToContext = tokenBudget(summarizeThroughGateway(() => current().routes, resilience, (call, status, code) => metrics.recordRequest(call, status, code)));
 
-  async function route(
+  /**
+   * Resolves the model and runs the admission stages in order: token budget, rate limits, budget. A stage with
+   * nothing to do costs no promise: `fit` answers undefined when the request fits uncounted, and limits and budgets
+   * apply to virtual keys only (the master key and open callers are neither limited nor budgeted, see
+   * stages/rate-limit.ts and stages/budget.ts), so such a request gets its chain synchronously.
+   */
+  function route(
     ctx: GatewayContext,
     model: string,
     operation: Operation,
     tokens: TokenEstimate,
     maxOutput?: number | null,
-    fit?: (primary: ModelRoute) => Promise<void>,
-  ): Promise<FallbackChain> {
+    fit?: (primary: ModelRoute) => Promise<void> | undefined,
+  ): FallbackChain | Promise<FallbackChain> {
     authorizeModel(ctx.caller, model);
     const { routes } = current();
     const primary = resolveModel(routes, model);
@@ -86,12 +92,33 @@ export function createApp(
     ctx.requestedModel = model;
     const chain = new FallbackChain(routes, primary, operation, resilience.random);
     // The token budget first: a request that cannot fit its model is refused before it costs limits or budget.
-    await fit?.(primary);
-    // Limits are charged last, so a request refused for a bad model name costs the caller nothing.
-    await limitRate?.(ctx, tokens);
-    // The estimate is input + the requested output maximum; budgets price the two apart.
-    const downgrade = await reserveBudget?.(ctx, primary, { input: () => tokens() - (maxOutput ?? 0), maxOutput: maxOutput ?? undefined });
-    return downgrade === undefined ? chain : new FallbackChain(routes, downgrade, operation, resilience.random);
+    const fitting = fit?.(primary);
+    if (fitting === undefined && ctx.caller?.kind !== 'key') return chain;
+    return admit(ctx, routes, chain, fitting, tokens, maxOutput);
+  }
+
+  async function admit(
+    ctx: GatewayContext,
+    routes: RouteTable,
+    chain: FallbackChain,
+    fitting: Promise<void> | undefined,
+    tokens: TokenEstimate,
+    maxOutput: number | null | undefined,
+  ): Promise<FallbackChain> {
+    await fitting;
+    // Limits and budget are charged last, so a request refused for a bad model name costs the caller nothing.
+    // Both at once: one round trip to a shared store instead of two in a row. All or nothing: when one refuses,
+    // what the other granted is given back when the response ends (ctx.releaseLimits refunds a failed request's
+    // tokens, ctx.settleSpend settles an unserved request's reservation at 0).
+    // The budget's estimate is input + the requested output maximum; budgets price the two apart.
+    const [limited, budgeted] = await Promise.allSettled([
+      limitRate?.(ctx, tokens),
+      reserveBudget?.(ctx, chain.primary, { input: () => tokens() - (maxOutput ?? 0), maxOutput: maxOutput ?? undefined }),
+    ]);
+    if (limited.status === 'rejected') throw limited.reason;
+    if (budgeted.status === 'rejected') throw budgeted.reason;
+    const downgrade = budgeted.value;
+    return downgrade === undefined ? chain : new FallbackChain(routes, downgrade, chain.operation, resilience.random);
   }
 
   function served(ctx: GatewayContext, candidate: Candidate): void {
@@ -176,8 +203,10 @@ export function createApp(
       let request = input;
       let inputTokens: number | undefined;
       let summarize: (() => Promise<ChatRequest>) | undefined;
-      const fit = async (primary: ModelRoute) => void ({ request, inputTokens, summarize } = await fitToContext(ctx, input, primary));
-      const chain = await route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), input.max_completion_tokens ?? input.max_tokens, fit);
+      const fit = (primary: ModelRoute) =>
+        fitsUncounted(input, primary) ? undefined : fitToContext(ctx, input, primary).then((fitted) => void ({ request, inputTokens, summarize } = fitted));
+      const routed = route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), input.max_completion_tokens ?? input.max_tokens, fit);
+      const chain = routed instanceof Promise ? await routed : routed; // no turn when nothing had to wait
       // Only now that limits and budget admitted the request: the summary is an upstream call that costs money.
       if (summarize !== undefined) request = await summarize();
       ctx.request = request;
@@ -203,8 +232,10 @@ export function createApp(
 
     async completions(ctx, input) {
       let request = input;
-      const fit = async (primary: ModelRoute) => void ({ request } = await fitCompletionToContext(input, primary));
-      const chain = await route(ctx, input.model, 'completions', () => completionTokens(request), input.max_tokens, fit);
+      const fit = (primary: ModelRoute) =>
+        completionFitsUncounted(input, primary) ? undefined : fitCompletionToContext(input, primary).then((fitted) => void ({ request } = fitted));
+      const routed = route(ctx, input.model, 'completions', () => completionTokens(request), input.max_tokens, fit);
+      const chain = routed instanceof Promise ? await routed : routed; // no turn when nothing had to wait
       ctx.request = request;
       return answer(
         ctx,
@@ -222,7 +253,8 @@ export function createApp(
     },
 
     async embeddings(ctx, request) {
-      const chain = await route(ctx, request.model, 'embeddings', () => embeddingTokens(request), 0);
+      const routed = route(ctx, request.model, 'embeddings', () => embeddingTokens(request), 0);
+      const chain = routed instanceof Promise ? await routed : routed; // no turn when nothing had to wait
       const result = await answer<EmbeddingResponse, never>(
         ctx,
         chain,

@@ -22,16 +22,22 @@ export interface FittedCompletion {
   inputTokens?: number;
 }
 
+/** The usual case, decided without counting or waiting: the window is unknown, or the prompts' bound fits. */
+export function completionFitsUncounted(request: CompletionRequest, model: ModelRoute): boolean {
+  const window = model.contextWindow;
+  if (window === undefined) return true;
+  const maxOutput = model.maxOutputTokens;
+  const requested = request.max_tokens ?? undefined;
+  const wanted = Math.max(requested ?? 0, model.contextOverflow?.min_output_tokens ?? 1);
+  return promptUpperBound(request.prompt) + wanted <= window && (maxOutput === undefined || requested === undefined || requested <= maxOutput);
+}
+
 export async function fitCompletionToContext(request: CompletionRequest, model: ModelRoute): Promise<FittedCompletion> {
   const window = model.contextWindow;
-  if (window === undefined) return { request };
+  if (window === undefined || completionFitsUncounted(request, model)) return { request };
   const minOutput = model.contextOverflow?.min_output_tokens ?? 1;
   const maxOutput = model.maxOutputTokens;
   const requested = request.max_tokens ?? undefined;
-  const wanted = Math.max(requested ?? 0, minOutput);
-  if (promptUpperBound(request.prompt) + wanted <= window && (maxOutput === undefined || requested === undefined || requested <= maxOutput)) {
-    return { request };
-  }
 
   const count = await tokenCounter(encodingOf(model));
   const input = Math.max(...countPromptTokens(request.prompt, count));

@@ -134,16 +134,27 @@ function summaryStep(plan: SummaryPlan, summarize: Summarize): (() => Promise<Ch
   };
 }
 
+/**
+ * The usual case, decided without counting or waiting: the model's window is unknown, or the request's byte bound
+ * on tokens (bytes bound tokens from above) fits with its output, which is within the model's maximum. Such a
+ * request goes on unchanged.
+ */
+export function fitsUncounted(request: ChatRequest, model: ModelRoute): boolean {
+  const window = model.contextWindow;
+  if (window === undefined) return true;
+  const maxOutput = model.maxOutputTokens;
+  const requested = requestedOutput(request);
+  const wanted = Math.max(requested ?? 0, (model.contextOverflow ?? rejectByDefault).min_output_tokens);
+  return upperBound(request) + wanted <= window && (maxOutput === undefined || requested === undefined || requested <= maxOutput);
+}
+
 export function tokenBudget(summarize: Summarize) {
   return async function fitToContext(ctx: GatewayContext, request: ChatRequest, model: ModelRoute): Promise<FittedRequest> {
     const window = model.contextWindow;
-    if (window === undefined) return { request };
+    if (window === undefined || fitsUncounted(request, model)) return { request };
     const overflow = model.contextOverflow ?? rejectByDefault;
     const maxOutput = model.maxOutputTokens;
     const requested = requestedOutput(request);
-    const wanted = Math.max(requested ?? 0, overflow.min_output_tokens);
-    // Fast path: bytes bound tokens from above, so if the bound fits, the request does.
-    if (upperBound(request) + wanted <= window && (maxOutput === undefined || requested === undefined || requested <= maxOutput)) return { request };
 
     const count = await tokenCounter(encodingOf(model));
     const counted = countChatTokens(request, count);
