@@ -23,7 +23,7 @@ function listenPort(configured: number): number {
 
 async function main(): Promise<void> {
   const { config, path } = loadConfig();
-  const stores = await openStores(config.store, config.auth.key_pepper, process.env, log);
+  const stores = await openStores(config.store, config.auth.key_pepper, process.env, log, config.request_log.memory_records);
   const keys = await KeyCache.start(stores, { log });
   const gateway = startGateway(config, { processMetrics: true, keys, stores });
   const server = createNodeServer(gateway);

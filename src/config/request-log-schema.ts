@@ -16,6 +16,8 @@ export const requestLogConfigSchema = z.strictObject({
   max_body_bytes: z.number().int().positive().max(1024 * 1024).default(16 * 1024),
   /** Records waiting for the store; beyond it new records are dropped and counted, never waited for. */
   queue_size: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** With `store.driver: memory`, how many of the newest records are kept (the oldest go first). */
+  memory_records: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Records per INSERT. */
   batch_size: z.number().int().min(1).max(1000).default(200),
   /** The longest a record waits before its batch is written. */

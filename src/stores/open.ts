@@ -32,10 +32,17 @@ export function storeDriver(settings: StoreSettings, env: Env): { driver: StoreD
   return { driver, url };
 }
 
-export async function openStores(settings: StoreSettings, keyPepper: string | undefined, env: Env, log: StoreLogger): Promise<Stores> {
+/** `memoryLogRecords`: the memory driver's request-log bound (`request_log.memory_records`). */
+export async function openStores(
+  settings: StoreSettings,
+  keyPepper: string | undefined,
+  env: Env,
+  log: StoreLogger,
+  memoryLogRecords?: number,
+): Promise<Stores> {
   const { driver, url } = storeDriver(settings, env);
   const pepper = resolvePepper(driver, keyPepper ?? env.SWITCHYARD_KEY_PEPPER, settings.data_dir, log);
-  if (driver === 'memory') return openMemoryStores(pepper);
+  if (driver === 'memory') return openMemoryStores(pepper, memoryLogRecords);
   if (driver === 'postgres') {
     return openSqlStores({
       kind: 'postgres',

@@ -166,7 +166,7 @@ class MemoryKeyStore implements KeyStore {
   }
 }
 
-export function openMemoryStores(pepper: string): Stores {
+export function openMemoryStores(pepper: string, requestLogRecords?: number): Stores {
   const changes = new ChangeEmitter();
   const hashKey = keyHasher(pepper);
   const tenants = new MemoryTenantStore(new Map(), changes);
@@ -175,7 +175,7 @@ export function openMemoryStores(pepper: string): Stores {
     tenants,
     keys: new MemoryKeyStore(tenants.rows, hashKey, changes),
     changes,
-    requestLog: new MemoryRequestLogStore(),
+    requestLog: new MemoryRequestLogStore(requestLogRecords),
     spend: new MemorySpendStore(),
     hashKey,
     close: async () => undefined,
