@@ -96,13 +96,13 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
    * Charges requests and tokens together, all or nothing; throws 429 naming the limit that refused. Returns the
    * charge's name for the reconciliation (sliding window), if the limiter gave one.
    */
-  async function charge(ctx: GatewayContext, requests: RateCheck[], tokens: RateCheck[]): Promise<string | undefined> {
+  async function charge(ctx: GatewayContext, requests: RateCheck[], tokens: RateCheck[]): Promise<{ charge: string | undefined }> {
     const checks = [...requests, ...tokens];
     const outcome = await limiter.check(checks);
     const requestDecisions = outcome.decisions.slice(0, requests.length);
     const tokenDecisions = outcome.decisions.slice(requests.length);
     ctx.rateLimits = { requests: tightest(requestDecisions), tokens: tightest(tokenDecisions) };
-    if (outcome.allowed) return outcome.charge;
+    if (outcome.allowed) return { charge: outcome.charge };
     const index = outcome.decisions.findIndex((decision) => !decision.allowed);
     const decision = outcome.decisions[index]!;
     const what = index < requests.length ? 'requests' : 'tokens';
@@ -135,29 +135,48 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
         `Request too large for this ${scopeOf(tooLarge.key)}'s tokens per minute: it needs about ${reserved} tokens (input + max output), the limit is ${tooLarge.limit}.`,
       );
     }
-    let releaseSlots: (() => void) | undefined;
-    let charged: string | undefined;
-    try {
-      if (slots.length > 0) releaseSlots = await acquireSlots(ctx, slots);
-      if (requests.length > 0 || tokens.length > 0) charged = await charge(ctx, requests, reservation);
-    } catch (error) {
+    // The slots and the charge are asked for at once (one round trip to a shared store, not two in a row), then
+    // made all or nothing: whichever was granted is given back when the other refused or failed.
+    const [took, paid] = await Promise.allSettled([
+      slots.length > 0 ? acquireSlots(ctx, slots) : undefined,
+      requests.length > 0 || tokens.length > 0 ? charge(ctx, requests, reservation) : undefined,
+    ]);
+    const releaseSlots = took.status === 'fulfilled' ? took.value : undefined;
+    const charged = paid.status === 'fulfilled' ? paid.value : undefined;
+    const refund = () => {
       releaseSlots?.();
-      if (error instanceof GatewayError) throw error;
+      if (paid.status === 'fulfilled' && (requests.length > 0 || tokens.length > 0)) {
+        const back = [...requests.map((check) => ({ ...check, cost: -check.cost })), ...reservation.map((check) => ({ ...check, cost: -check.cost }))];
+        limiter.adjust(back, charged?.charge).catch(reportError);
+      }
+    };
+    if (took.status === 'rejected' || paid.status === 'rejected') {
+      // A refusal decides (slots first, as a refused slot is checked first); else the store failed.
+      const reasons = [took, paid].flatMap((settled) => (settled.status === 'rejected' ? [settled.reason as unknown] : []));
+      const refusal = reasons.find((reason) => reason instanceof GatewayError);
+      if (refusal !== undefined) {
+        refund();
+        throw refusal;
+      }
+      const error = reasons[0];
       const fallback = options.failOpen();
       const goesOn = failOpen.every((own) => own ?? fallback);
       options.onStoreError?.(error, goesOn ? 'allowed' : 'refused');
-      if (goesOn) return;
-      throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now (the limit store is unreachable); try again shortly.', {
-        retryAfterSeconds: 1,
-        cause: error,
-      });
+      if (!goesOn) {
+        refund();
+        throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now (the limit store is unreachable); try again shortly.', {
+          retryAfterSeconds: 1,
+          cause: error,
+        });
+      }
+      // Fail open: what was granted stays held and is given back at the end, like any request's.
     }
     let done = false;
     ctx.releaseLimits = () => {
       if (done) return;
       done = true;
       releaseSlots?.();
-      if (reservation.length > 0) reconcile(ctx, reservation, reserved, charged);
+      if (reservation.length > 0 && charged !== undefined) reconcile(ctx, reservation, reserved, charged.charge);
     };
   };
 }

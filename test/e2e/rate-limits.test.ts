@@ -125,6 +125,30 @@ describe('rate limits on the gateway', () => {
     }
   });
 
+  test('a request refused for concurrency gives its requests/min charge back (slots and rate are checked at once)', async () => {
+    const { secret } = await env.stores.keys.create('acme', { name: 'slot-and-rate', limits: { concurrent_requests: 1, requests_per_minute: 2 } });
+    const streaming = await postJson(`${env.gw.url}/v1/chat/completions`, chat({ stream: true, max_tokens: 20 }), bearer(secret));
+    assert.equal(streaming.status, 200);
+    for (let i = 0; i < 3; i++) {
+      const busy = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+      assert.equal(busy.status, 429);
+      assert.match(((await busy.json()) as { error: { message: string } }).error.message, /concurrent/);
+    }
+    await streaming.text();
+    let second = 0;
+    for (let i = 0; i < 50 && second !== 200; i++) {
+      const next = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+      second = next.status;
+      const body = (await next.json()) as { error?: { message: string } };
+      if (second !== 200) assert.match(body.error?.message ?? '', /concurrent/, 'refused by the slot still held, not by the rate');
+      if (second !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(second, 200, 'the refused requests were not charged');
+    const third = await postJson(`${env.gw.url}/v1/chat/completions`, chat(), bearer(secret));
+    assert.equal(third.status, 429);
+    assert.match(((await third.json()) as { error: { message: string } }).error.message, /per minute/);
+  });
+
   test('tokens/min: the estimate is reserved, then reconciled with the reported usage', async () => {
     const { secret } = await env.stores.keys.create('acme', { name: 'tokens', limits: { tokens_per_minute: 1000 } });
     const estimate = Math.ceil(JSON.stringify(chat().messages).length / 4) + 50;

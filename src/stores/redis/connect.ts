@@ -101,6 +101,14 @@ export async function whenReady(redis: Redis, availability: Availability, timeou
   }
 }
 
+function start<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
 /** Runs `work` once `redis` is ready, all within `timeoutMs`; rejects with RedisUnavailable otherwise. */
 export async function withinTimeout<T>(redis: Redis, availability: Availability, timeoutMs: number, work: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -108,7 +116,9 @@ export async function withinTimeout<T>(redis: Redis, availability: Availability,
     timer = setTimeout(() => reject(new RedisUnavailable(`Redis did not answer within ${timeoutMs} ms.`)), timeoutMs);
   });
   try {
-    return await Promise.race([whenReady(redis, availability, timeout).then(work), timeout]);
+    // Ready (the usual case): straight to work, without a turn through whenReady's promise on the request path.
+    const running = redis.status === 'ready' ? start(work) : whenReady(redis, availability, timeout).then(work);
+    return await Promise.race([running, timeout]);
   } finally {
     clearTimeout(timer);
   }
