@@ -21,7 +21,7 @@ async function client() {
     const response = await request(`${url}/v1/chat/completions`, {
       method: 'POST',
       dispatcher,
-      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-profile' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.PROFILE_KEY ?? 'sk-profile'}` },
       body,
     });
     const text = await response.body.text();

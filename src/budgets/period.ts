@@ -17,7 +17,18 @@ export interface BudgetPeriod {
 
 const pad = (value: number) => String(value).padStart(2, '0');
 
+/** The last period made of each kind: nearly every request falls in it, so it is made once, not per request. */
+const lastPeriod: Record<PeriodKind, BudgetPeriod | undefined> = { day: undefined, month: undefined };
+
 export function periodOf(kind: PeriodKind, at: number): BudgetPeriod {
+  const last = lastPeriod[kind];
+  if (last !== undefined && at >= last.start && at < last.end) return last;
+  const period = makePeriod(kind, at);
+  lastPeriod[kind] = period;
+  return period;
+}
+
+function makePeriod(kind: PeriodKind, at: number): BudgetPeriod {
   const date = new Date(at);
   const year = date.getUTCFullYear();
   const month = date.getUTCMonth();

@@ -74,6 +74,21 @@ function logContract(open: () => Promise<Stores>, cleanup: () => Promise<void> =
     assert.equal((await log.list({ scope: { tenantId } })).length, 2);
   });
 
+  test('values JSON cannot carry (NaN, Infinity, a lone surrogate, quotes and escapes) are stored all the same', async () => {
+    const tenantId = freshTenant();
+    const odd = record({ tenantId, latencyMs: Number.NaN, ttftMs: Number.POSITIVE_INFINITY });
+    const surrogate = record({ tenantId, requestedModel: 'bad\ud800model' });
+    const quoted = record({ tenantId, requestBody: '{"a":"\\u0041 \\"q\\" \n\t é 😀"}', errorCode: "it's" });
+    await log.append([odd]);
+    await log.append([surrogate, quoted]);
+    const found = new Map((await log.list({ scope: { tenantId } })).map((r) => [r.id, r]));
+    assert.ok(Number.isNaN(found.get(odd.id)?.latencyMs));
+    assert.equal(found.get(odd.id)?.ttftMs, Number.POSITIVE_INFINITY);
+    // PostgreSQL stores the lone surrogate as U+FFFD (pg encodes it as UTF-8 so); memory keeps it.
+    assert.ok(['bad\ud800model', 'bad\ufffdmodel'].includes(found.get(surrogate.id)?.requestedModel ?? ''));
+    assert.deepEqual(found.get(quoted.id), quoted);
+  });
+
   test('an empty batch is a no-op', async () => {
     await log.append([]);
   });

@@ -16,6 +16,16 @@ test('a month runs from the 1st to the next 1st, across year ends and leap Febru
   assert.equal(february.end - february.start, 29 * 86_400_000);
 });
 
+test('the period reused from the last call is right on either side of a boundary, in any order', () => {
+  const midnight = Date.UTC(2025, 11, 31, 24);
+  for (const at of [midnight - 1, midnight, midnight - 1, midnight + 1, Date.UTC(2025, 11, 1), midnight]) {
+    const day = new Date(at).toISOString().slice(0, 10);
+    assert.equal(periodOf('day', at).id, day);
+    assert.equal(periodOf('month', at).id, day.slice(0, 7));
+    assert.ok(periodOf('day', at).start <= at && at < periodOf('day', at).end);
+  }
+});
+
 test('counter keys name scope, id and period', () => {
   assert.equal(counterKey('tenant', 'acme', periodOf('month', Date.UTC(2025, 0, 5))), 'tenant:acme:2025-01');
 });

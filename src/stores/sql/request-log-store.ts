@@ -1,7 +1,13 @@
 /**
- * The request log on SQL (PGlite and PostgreSQL alike): a batch is one multi-row INSERT (ON CONFLICT DO NOTHING,
- * so a retried batch is not doubled); pages are keyset pages on the id, newest first; retention deletes in
- * bounded chunks so a long backlog never holds one huge transaction.
+ * The request log on SQL (PGlite and PostgreSQL alike): a batch is one INSERT (ON CONFLICT DO NOTHING, so a
+ * retried batch is not doubled); pages are keyset pages on the id, newest first; retention deletes in bounded
+ * chunks so a long backlog never holds one huge transaction.
+ *
+ * A batch goes as one JSON parameter (`json_to_recordset`) rather than a multi-row VALUES list: one native
+ * JSON.stringify instead of building and binding 22 parameters per record, which cost most of the request log's
+ * CPU (bench/RESULTS.md, "Full-stages cost (session 3)"). Values JSON cannot carry exactly (NaN or ±Infinity in a
+ * double column), or text the server refuses inside JSON (a lone surrogate, NUL), take the old multi-row path, so
+ * what is stored, or refused, stays the same.
  */
 import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { checkScope, logPageLimit, type RequestLogQuery, type RequestLogRecord, type RequestLogStore } from '../request-log.js';
@@ -25,11 +31,71 @@ function conditions(query: RequestLogQuery): SQL | undefined {
   return and(...where);
 }
 
+/** JSON key (the record's field) → column and type, in table order. */
+const columns: readonly (readonly [keyof RequestLogRecord, string, string])[] = [
+  ['id', 'id', 'text'],
+  ['requestId', 'request_id', 'text'],
+  ['time', 'time', 'timestamptz'],
+  ['tenantId', 'tenant_id', 'text'],
+  ['keyId', 'key_id', 'text'],
+  ['endpoint', 'endpoint', 'text'],
+  ['requestedModel', 'requested_model', 'text'],
+  ['model', 'model', 'text'],
+  ['provider', 'provider', 'text'],
+  ['status', 'status', 'integer'],
+  ['errorCode', 'error_code', 'text'],
+  ['attempts', 'attempts', 'integer'],
+  ['latencyMs', 'latency_ms', 'double precision'],
+  ['ttftMs', 'ttft_ms', 'double precision'],
+  ['inputTokens', 'input_tokens', 'integer'],
+  ['outputTokens', 'output_tokens', 'integer'],
+  ['costUsd', 'cost_usd', 'double precision'],
+  ['cache', 'cache', 'text'],
+  ['degraded', 'degraded', 'boolean'],
+  ['trimmedMessages', 'trimmed_messages', 'integer'],
+  ['requestBody', 'request_body', 'text'],
+  ['responseBody', 'response_body', 'text'],
+];
+
+const insertHead = sql.raw(
+  `insert into "request_log" (${columns.map(([, column]) => `"${column}"`).join(', ')}) ` +
+    `select ${columns.map(([key]) => `"${key}"`).join(', ')} from json_to_recordset(`,
+);
+const insertTail = sql.raw(`::json) as r(${columns.map(([key, , type]) => `"${key}" ${type}`).join(', ')}) on conflict ("id") do nothing`);
+
+/** Doubles JSON would turn into null (NaN, ±Infinity); the multi-row path stores them as PostgreSQL does. */
+function jsonSafe(record: RequestLogRecord): boolean {
+  const { ttftMs, costUsd } = record;
+  return Number.isFinite(record.latencyMs) && (ttftMs === null || Number.isFinite(ttftMs)) && (costUsd === null || Number.isFinite(costUsd));
+}
+
+/** SQLSTATE class 22 (data exception): the server refused a value inside the JSON, e.g. `\u0000` or a lone surrogate. */
+function isDataException(error: unknown): boolean {
+  // drizzle wraps the driver's error (with its SQLSTATE `code`) as `cause`.
+  let e = error;
+  for (let depth = 0; depth < 4 && e !== null && typeof e === 'object'; depth++, e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('22')) return true;
+  }
+  return false;
+}
+
 export class SqlRequestLogStore implements RequestLogStore {
   constructor(private readonly db: Database) {}
 
   async append(records: readonly RequestLogRecord[]): Promise<void> {
     if (records.length === 0) return;
+    if (!records.every(jsonSafe)) return this.appendRows(records);
+    try {
+      await this.db.execute(sql`${insertHead}${JSON.stringify(records)}${insertTail}`);
+    } catch (error) {
+      if (!isDataException(error)) throw error;
+      await this.appendRows(records);
+    }
+  }
+
+  /** One multi-row VALUES insert: 22 bound parameters per record. */
+  private async appendRows(records: readonly RequestLogRecord[]): Promise<void> {
     await this.db.insert(requestLog).values([...records]).onConflictDoNothing({ target: requestLog.id });
   }
 
