@@ -14,7 +14,7 @@ export const priceEntrySchema = z
   .strictObject({
     /** The model's name at the upstream (a deployment's `model`); dated names (`gpt-4o-2024-08-06`) match it too. */
     model: z.string().min(1).max(256),
-    /** A key of `providers:`; absent: any provider serving a model of that name. */
+    /** A key of `providers:`; absent, every provider serving a model of that name. */
     provider: z.string().min(1).optional(),
     input: usdPerMillion,
     output: usdPerMillion,

@@ -12,7 +12,7 @@ export interface PricePeriod {
   readonly effectiveTo?: number;
 }
 
-/** A shipped or configured price row: which model, at which provider (`null`: any provider), when, how much. */
+/** A shipped or configured price row: which model, at which provider (`null` for every provider), when, how much. */
 export interface PriceRow extends PricePeriod {
   readonly provider: string | null;
   readonly model: string;
@@ -63,7 +63,7 @@ export const utcDate = (date: string): number => {
   return ms;
 };
 
-/** A list entry as a table row of `provider` (`null`: any provider). */
+/** A list entry as a table row of `provider` (`null` for every provider). */
 export function rowOf(provider: string | null, { model, from, to, ...price }: ListedPrice): PriceRow {
   return { provider, model, price, effectiveFrom: utcDate(from), ...(to === undefined ? {} : { effectiveTo: utcDate(to) }) };
 }

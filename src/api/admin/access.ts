@@ -1,5 +1,5 @@
 /**
- * Tenant isolation for admin handlers. A tenant admin key sees only its own tenant: any other tenant's id, and
+ * Tenant isolation for admin handlers. A tenant admin key sees only its own tenant: every other tenant's id, and
  * any key or budget under it, answers 404 with the very message an absent one gets, so ids never leak.
  */
 import type { Caller } from '../../core/context.js';

@@ -78,7 +78,7 @@ const spendSchema = z
 const priceRowSchema = z
   .object({
     model: z.string(),
-    provider: z.string().nullable().describe('Configured provider name, a shipped list (openai, anthropic, gemini), or null: any.'),
+    provider: z.string().nullable().describe('Configured provider name, a shipped list (openai, anthropic, gemini), or null for every provider.'),
     source: z.enum(['config', 'list']),
     input: z.number(),
     cached_input: z.number().nullable(),
