@@ -3,11 +3,14 @@
  * It is transport-agnostic: parsed requests in, responses or chunk streams out. `api/` puts it on HTTP.
  *
  *   authenticate (master key, or a tenant's virtual key from the key cache) → model allowed for that key?
- *   → rate limits: the key's and tenant's requests/min, tokens/min and concurrent requests (stages/rate-limit.ts)
  *   → resolve model/alias → fallback chain (model, conditional and general fallbacks)
+ *   → token budget: fits the context window, else 400 or trimmed per the model's strategy (stages/token-budget.ts)
+ *   → admission, both at once: rate limits (the key's and tenant's requests/min, tokens/min, concurrency;
+ *     stages/rate-limit.ts) and the budget reservation (block, or downgrade to a cheaper model; stages/budget.ts)
  *   → attempt loop: balancer order, breaker, concurrency gate, retries with backoff and budget, deadline
  *     (streams: until the first chunk, the commit point) → degraded answer when every route failed
- *   → record usage, timings and attempts on the context → (edge) respond, metrics
+ *   → record usage, cost, timings and attempts on the context → (edge) respond, metrics, request log, and
+ *     reconcile limits and spend when the response ends
  */
 import type { GatewayContext } from './core/context.js';
 import { GatewayError } from './core/errors.js';
