@@ -116,6 +116,7 @@ export class Budgets {
         this.webhooks.send(alert);
       },
       onSpend: (ctx) => this.recordSpend(ctx),
+      onTenantStanding: (tenantId, period, ratio) => metrics.setTenantBudgetUsed(tenantId, period, ratio),
       onStoreError: (error) => this.storeError('budget counters failed', error),
       uncounted: this.uncounted,
     });

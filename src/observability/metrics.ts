@@ -4,6 +4,7 @@
  * written the Prometheus way. One registry per gateway, so several gateways can live in one process.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BudgetPeriod } from '../budgets/period.js';
 import type { GatewayContext } from '../core/context.js';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -19,6 +20,13 @@ interface Observer {
 
 interface Incrementer {
   inc(value?: number): void;
+}
+
+interface BudgetSeries {
+  child: { set(value: number): void };
+  labels: { scope: 'tenant'; tenant: string; period: BudgetPeriod['kind'] };
+  /** Epoch ms when the period the value belongs to ends: the series is removed then. */
+  end: number;
 }
 
 interface RequestSeries {
@@ -125,6 +133,15 @@ export class GatewayMetrics {
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
+  /** Tenant budget series by `tenant\u0000period`, at most one per tenant and period kind, capped like the tenant labels. */
+  private readonly budgetSeries = new Map<string, BudgetSeries>();
+  private readonly budgetUsed = new Gauge({
+    name: 'switchyard_budget_used_ratio',
+    help: `Tenant budget used this period, (spent + reserved) / amount, as last seen by this replica (the first ${MAX_TENANT_LABELS} tenants with a budget; key budgets are not exported).`,
+    labelNames: ['scope', 'tenant', 'period'] as const,
+    registers: [this.registry],
+    collect: () => this.expireBudgetSeries(Date.now()),
+  });
   readonly inFlight = new Gauge({
     name: 'switchyard_in_flight_requests',
     help: 'Requests being served now (streams included).',
@@ -216,6 +233,34 @@ export class GatewayMetrics {
   addTenantSpend(tenantId: string, usd: number): void {
     if (!this.tenantLabels.has(tenantId) && this.tenantLabels.size < MAX_TENANT_LABELS) this.tenantLabels.add(tenantId);
     this.tenantCost.inc({ tenant: this.tenantLabels.has(tenantId) ? tenantId : 'other' }, usd);
+  }
+
+  /**
+   * A tenant budget's standing in `period` (called by the budget stage on each reservation and settlement). A value
+   * of an earlier period than the series holds (a late settlement) is ignored; the series goes when its period ends.
+   */
+  setTenantBudgetUsed(tenantId: string, period: BudgetPeriod, ratio: number): void {
+    const key = `${tenantId}\u0000${period.kind}`;
+    let series = this.budgetSeries.get(key);
+    if (series === undefined) {
+      if (this.budgetSeries.size >= 2 * MAX_TENANT_LABELS) return;
+      const labels = { scope: 'tenant', tenant: tenantId, period: period.kind } as const;
+      series = { child: this.budgetUsed.labels(labels), labels, end: period.end };
+      this.budgetSeries.set(key, series);
+    } else if (period.end < series.end) {
+      return;
+    }
+    series.end = period.end;
+    series.child.set(ratio);
+  }
+
+  /** Removes budget series whose period is over, so a new period starts with no value rather than the last one. */
+  private expireBudgetSeries(now: number): void {
+    for (const [key, series] of this.budgetSeries) {
+      if (series.end > now) continue;
+      this.budgetUsed.remove(series.labels);
+      this.budgetSeries.delete(key);
+    }
   }
 
   countBudgetEvent(event: string, count = 1): void {

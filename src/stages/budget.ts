@@ -50,6 +50,8 @@ export interface BudgetStageOptions {
   onAlert(alert: BudgetAlert): void;
   /** Records the finished request in the spend rollups. */
   onSpend(ctx: GatewayContext): void;
+  /** A tenant budget's used share, (spent + reserved) / amount, after a reservation or settlement (the gauge). */
+  onTenantStanding?(tenantId: string, period: BudgetPeriod, ratio: number): void;
   onStoreError?(error: unknown): void;
   /** Holds spend the store could not take (it was down) until it answers again. */
   uncounted?: UncountedSpend;
@@ -120,6 +122,18 @@ export function budgetStage(options: BudgetStageOptions) {
     return nanosCeil(maxCostUsd(bound, tokens.input(), tokens.maxOutput ?? settings.maxOutputTokens(model.name)));
   }
 
+  /** Reports the tenant lines' standings; `used(index)` is what line `index` has spent and holds, nano-dollars. */
+  function standing(ctx: GatewayContext, lines: Line[], used: (index: number) => number): void {
+    const report = options.onTenantStanding;
+    if (report === undefined || ctx.caller?.kind !== 'key') return;
+    const tenantId = ctx.caller.tenant.id;
+    lines.forEach((line, index) => {
+      if (line.scope !== 'tenant') return;
+      const value = used(index);
+      report(tenantId, line.period, line.limit > 0 ? value / line.limit : value > 0 ? Number.POSITIVE_INFINITY : 0);
+    });
+  }
+
   function alertOn(ctx: GatewayContext, lines: Line[], outcomes: readonly SettleOutcome[]): void {
     const caller = ctx.caller?.kind === 'key' ? ctx.caller : undefined;
     outcomes.forEach((outcome, index) => {
@@ -156,6 +170,8 @@ export function budgetStage(options: BudgetStageOptions) {
       counter
         .settle(settlements, leaseId ?? randomUUID(), settings.thresholds)
         .then((outcomes) => {
+          // Spent only: this replica does not see the other requests' reservations at settlement.
+          standing(ctx, lines, (index) => outcomes[index]!.spent);
           report(outcomes);
           void options.uncounted?.settle();
         })
@@ -177,6 +193,7 @@ export function budgetStage(options: BudgetStageOptions) {
     const plan = (mustFit: (line: Line) => boolean, value: number): Reservation[] =>
       lines.map((line) => ({ key: line.key, limit: line.limit, ttlMs: line.ttlMs, amount: value, mustFit: mustFit(line) }));
     const first = await counter.reserve(plan(() => true, amount), leaseId, ttl);
+    standing(ctx, lines, (index) => first.states[index]!.spent + first.states[index]!.reserved);
     if (first.allowed) return { amount, model: undefined };
     const refused = lines.findIndex((line, index) => first.states[index]!.spent + first.states[index]!.reserved + amount > line.limit);
     const blocking = lines.findIndex(
@@ -190,6 +207,7 @@ export function budgetStage(options: BudgetStageOptions) {
     const downgrade = target === ctx.requestedModel || target === model.name ? model : resolveModel(routes, target);
     const downgradeAmount = downgrade === model ? amount : amountFor(downgrade, tokens, settings, at);
     const second = await counter.reserve(plan((line) => line.budget.on_exhausted !== 'downgrade', downgradeAmount), leaseId, ttl);
+    standing(ctx, lines, (index) => second.states[index]!.spent + second.states[index]!.reserved);
     if (!second.allowed) {
       const index = lines.findIndex((line, i) => line.budget.on_exhausted !== 'downgrade' && second.states[i]!.spent + second.states[i]!.reserved + downgradeAmount > line.limit);
       throw refusal(lines[Math.max(0, index)]!, second.states[Math.max(0, index)]!, downgradeAmount);

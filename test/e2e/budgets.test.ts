@@ -134,6 +134,23 @@ describe('budgets on the gateway', () => {
     assert.ok(error.message.includes(`resets at ${tomorrow}T00:00:00.000Z`), `the message names the reset: ${error.message}`);
   });
 
+  test('metrics: switchyard_budget_used_ratio follows the tenant budget (spent + reserved) / amount', async () => {
+    const { secret, tenantId } = await keyWith({ amount_usd: 0.1, period: 'day' });
+    const scrape = async () => (await fetch(`${gw.url}/metrics`)).text();
+    const series = new RegExp(`^switchyard_budget_used_ratio\\{scope="tenant",tenant="${tenantId}",period="day"\\} (\\S+)$`, 'm');
+    const before = await scrape();
+    assert.match(before, /^# TYPE switchyard_budget_used_ratio gauge$/m, 'the gauge is registered');
+    assert.doesNotMatch(before, series, 'no series before the tenant spends');
+    assert.equal((await send(gw, secret)).status, 200);
+    let value: number | undefined;
+    for (let attempt = 0; attempt < 50 && value !== COST / 0.1; attempt++) {
+      const match = series.exec(await scrape());
+      value = match === null ? undefined : Number(match[1]);
+      if (value !== COST / 0.1) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(value !== undefined && Math.abs(value - COST / 0.1) < 1e-9, `after one request the tenant has used 18%: ${value}`);
+  });
+
   test('downgrade: an exhausted key budget serves downgrade_to, says so, and still charges it', async () => {
     const { secret, keyId } = await keyWith(null, { amount_usd: 0.02, period: 'month', on_exhausted: 'downgrade', downgrade_to: 'cheap' });
     const first = await send(gw, secret);
