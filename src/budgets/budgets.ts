@@ -43,6 +43,9 @@ export interface BudgetStanding {
 const ERROR_LOG_INTERVAL_MS = 10_000;
 /** Settlements held while the counter store is down (each a request, or fail-open requests of one key merged). */
 const MAX_UNCOUNTED = 10_000;
+/** Seeding retries while the spend store is down at start: first delay, doubling up to the maximum. */
+const SEED_RETRY_FIRST_MS = 250;
+const SEED_RETRY_MAX_MS = 10_000;
 
 function settingsOf(config: SwitchyardConfig): BudgetSettings {
   const { budgets, alerts, models } = config;
@@ -60,8 +63,10 @@ export class Budgets {
   readonly counter: BudgetCounter;
   readonly reserve: ReserveBudget;
   readonly webhooks: WebhookSender;
-  /** Settles once the counters were seeded from the rollups (or seeding failed and was logged). */
+  /** Settles once the counters were seeded from the rollups, or the first try failed (retried in the background). */
   readonly ready: Promise<void>;
+  /** Settles once seeding succeeded (or was given up at close); rollup writes wait for it. */
+  readonly seeded: Promise<void>;
   /** Spend waiting for the counter store to come back. */
   readonly uncounted: UncountedSpend;
   private readonly aggregator: SpendAggregator | undefined;
@@ -69,6 +74,9 @@ export class Budgets {
   private settings: BudgetSettings;
   private lastErrorLogAt = Number.NEGATIVE_INFINITY;
   private readonly stopObserving: (() => void)[] = [];
+  private seedTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private endSeeding: () => void = () => {};
 
   constructor(private readonly options: BudgetsOptions) {
     const { config, metrics } = options;
@@ -81,6 +89,7 @@ export class Budgets {
         if (outcome !== 'delivered') log.warn('budget alert not delivered', { webhook: originOf(url), outcome, detail });
       },
     });
+    this.seeded = new Promise((resolve) => (this.endSeeding = resolve));
     this.aggregator =
       options.spend &&
       new SpendAggregator(options.spend, {
@@ -88,8 +97,10 @@ export class Budgets {
         maxPendingRows: config.budgets.max_pending_rows,
         onFlushError: (error) => this.storeError('spend rollups could not be written; retrying', error),
         onDropped: (rows) => metrics.countBudgetEvent('spend_rows_dropped', rows),
+        holdUntil: this.seeded,
       });
-    this.ready = options.spend === undefined ? Promise.resolve() : this.seed(options.spend);
+    if (options.spend === undefined) this.endSeeding();
+    this.ready = options.spend === undefined ? Promise.resolve() : this.seed(options.spend, 0);
     this.uncounted = new UncountedSpend({
       counter: this.counter,
       thresholds: () => this.settings.thresholds,
@@ -152,6 +163,9 @@ export class Budgets {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.seedTimer);
+    this.endSeeding();
     for (const stop of this.stopObserving.splice(0)) stop();
     await this.uncounted.settle();
     await this.aggregator?.close();
@@ -166,12 +180,32 @@ export class Budgets {
     if (ctx.budgetDowngradedFrom !== undefined) this.options.metrics.countBudgetEvent('downgraded');
   }
 
-  private async seed(spend: SpendStore): Promise<void> {
+  /**
+   * Seeds the counters; while the store is down, retries with backoff until it answers. Rollup writes are held
+   * until then, so the rollups read hold only spend written before this process started, and spend counted
+   * since start is never counted twice. A first try seeds counters no one has touched (`seed`); a retry adds to
+   * the counters of this process's own store (`seedAdding`: memory), where live traffic made them meanwhile.
+   * Logged once when it fails and once when it succeeds late.
+   */
+  private async seed(spend: SpendStore, failures: number): Promise<void> {
     try {
-      const seeded = await seedBudgetCounters(this.counter, spend, Date.now());
-      if (seeded > 0) log.info('budget counters seeded from spend rollups', { counters: seeded });
+      const late = failures > 0 && this.counter.seedAdding !== undefined;
+      const seeded = await seedBudgetCounters(this.counter, spend, Date.now(), late);
+      if (this.closed) return;
+      this.endSeeding();
+      if (failures > 0) log.info('budget counters seeded from spend rollups after the store recovered', { counters: seeded, attempts: failures + 1 });
+      else if (seeded > 0) log.info('budget counters seeded from spend rollups', { counters: seeded });
     } catch (error) {
-      this.storeError('budget counters could not be seeded from the spend rollups; they start from what they hold', error);
+      this.options.metrics.countBudgetEvent('store_error');
+      if (failures === 0) {
+        log.warn('budget counters could not be seeded from the spend rollups; retrying until the store answers', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+      if (this.closed) return;
+      const delay = Math.min(SEED_RETRY_FIRST_MS * 2 ** Math.min(failures, 16), SEED_RETRY_MAX_MS);
+      this.seedTimer = setTimeout(() => void this.seed(spend, failures + 1), delay);
+      this.seedTimer.unref();
     }
   }
 

@@ -84,6 +84,15 @@ export class MemoryBudgetCounter implements BudgetCounter {
     }
   }
 
+  async seedAdding(entries: readonly SeedEntry[]): Promise<void> {
+    const now = this.now();
+    for (const entry of entries) {
+      const found = this.counters.get(entry.key);
+      if (found === undefined || found.expiresAt <= now) this.counters.set(entry.key, { ...emptyCounter(now + entry.ttlMs), spent: entry.spent });
+      else found.spent += entry.spent;
+    }
+  }
+
   async read(keys: readonly string[]): Promise<BudgetState[]> {
     const now = this.now();
     return keys.map((key) => {

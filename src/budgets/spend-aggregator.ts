@@ -17,6 +17,8 @@ export interface SpendAggregatorOptions {
   /** Rows dropped because the buffer was full. */
   onDropped?(rows: number): void;
   now?: () => number;
+  /** Rows are held (not written) until this settles: the seed must read only rollups written before start. */
+  holdUntil?: Promise<void>;
 }
 
 export class SpendAggregator {
@@ -27,11 +29,14 @@ export class SpendAggregator {
   private writing: Map<string, SpendRow> | undefined;
   /** Pending rows that will merge into a row of `writing` if it fails (counted once). */
   private overlap = 0;
+  private held: boolean;
 
   constructor(
     private readonly store: SpendStore,
     private readonly options: SpendAggregatorOptions,
   ) {
+    this.held = options.holdUntil !== undefined;
+    void options.holdUntil?.finally(() => (this.held = false));
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.timer.unref();
   }
@@ -74,12 +79,13 @@ export class SpendAggregator {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.held = false; // Seeding given up: the next start seeds from these rows.
     await this.flushing;
     await this.flush();
   }
 
   private async write(): Promise<void> {
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 || this.held) return;
     const batch = this.pending;
     this.pending = new Map();
     this.writing = batch;

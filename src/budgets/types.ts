@@ -64,6 +64,12 @@ export interface BudgetCounter {
    * store, or a Redis that lost its data). A counter that exists already, on any replica, is left alone.
    */
   seed(entries: readonly SeedEntry[]): Promise<void>;
+  /**
+   * A late seed (the spend store was down at start, traffic was counted meanwhile): adds each entry's spend to
+   * the counter, existing or not. Only a store private to this process offers it (memory): every counter it holds
+   * was made by this process since start, so the rollups written before start are missing from all of them.
+   */
+  seedAdding?(entries: readonly SeedEntry[]): Promise<void>;
   read(keys: readonly string[]): Promise<BudgetState[]>;
   close(): Promise<void>;
   /** Stores that can be unreachable (Redis) report it here: one change per outage. */

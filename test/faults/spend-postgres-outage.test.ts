@@ -2,7 +2,8 @@
  * Spend rollups while PostgreSQL is cut under a running gateway (issue 5, DESIGN.md §12), through a TCP proxy
  * (blackhole: connections hang; refuse: connections reset). Requests never wait for the rollups; the aggregator
  * keeps its rows in memory up to `budgets.max_pending_rows`, drops and counts the rows beyond, and writes what it
- * kept once the database is back, each request exactly once.
+ * kept once the database is back, each request exactly once. A gateway started with the database cut seeds its
+ * budget counters once it is back: earlier spend counted, spend since start not twice.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -105,5 +106,47 @@ describePostgres('spend rollups through a PostgreSQL outage', () => {
 
   test('refuse: same', async () => {
     await outage('refuse');
+  });
+
+  test('started while cut: seeding retries after recovery, earlier spend counted once', async () => {
+    const tenantId = 'spend-seed-late';
+    const budget = { amount_usd: 10, period: 'month' as const };
+    await keys.tenants.create({ id: tenantId, name: 'seeder', budget });
+    const { key, secret } = await keys.keys.create(tenantId, { name: 'k', budget });
+    const today = new Date().toISOString().slice(0, 10);
+    // Spend an earlier process wrote (read past the proxy's cut by `other`).
+    await db.other.spend.add([{ day: today, tenantId, keyId: key.id, model: 'premium', requests: 3, inputTokens: 0, outputTokens: 0, costUsd: 0.5 }]);
+    db.cut('blackhole');
+    const config: SwitchyardConfigInput = {
+      resilience: { health_checks: { enabled: false } },
+      providers: { up: { type: 'openai', api_key: 'sk-test', base_url: mock.url } },
+      models: { premium: { deployments: [{ provider: 'up', model: 'premium-upstream' }] } },
+      prices: [{ model: 'premium-upstream', input: 1000, output: 1000 }],
+      budgets: { flush_interval_ms: FLUSH_MS, max_pending_rows: 100 },
+    };
+    const late = await startTestGateway(config, { keys: cache, stores: { ...keys, spend: db.own.spend } });
+    const spent = async () => {
+      const [standing] = await late.gateway.budgets.standings([{ scope: 'key', id: key.id, budget }]);
+      return standing!.spentUsd;
+    };
+    try {
+      await late.gateway.budgets.ready;
+      const response = await postJson(`${late.url}/v1/chat/completions`, { model: 'premium', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }, { authorization: `Bearer ${secret}` });
+      await response.arrayBuffer();
+      assert.equal(response.status, 200, 'served while the rollups are cut');
+      const cost = await spent();
+      assert.ok(cost > 0 && cost < 0.5, `only this process's spend is counted while cut (${cost})`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      db.resume();
+      await late.gateway.budgets.seeded;
+      assert.ok(Math.abs((await spent()) - (0.5 + cost)) < 1e-9, 'earlier spend added to the live counter');
+      await waitFor('the held row is written', () => late.gateway.budgets.pendingSpendRows === 0, 10_000);
+      const rows = await db.other.spend.query({ scope: { tenantId }, groupBy: ['key'] });
+      assert.ok(Math.abs(rows[0]!.costUsd - (0.5 + cost)) < 1e-9, 'the rollup holds both once');
+      assert.ok(Math.abs((await spent()) - (0.5 + cost)) < 1e-9, 'and the counter did not count the flushed row again');
+    } finally {
+      db.resume();
+      await late.close();
+    }
   });
 });
