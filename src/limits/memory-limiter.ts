@@ -59,6 +59,10 @@ export class MemoryRateLimiter implements RateLimiter {
     return Promise.resolve();
   }
 
+  releaseAndAdjust(keys: readonly string[], leaseId: string, checks: readonly RateCheck[], charge?: string): Promise<void> {
+    return this.release(keys, leaseId).then(() => this.adjust(checks, charge));
+  }
+
   close(): Promise<void> {
     this.rates.clear();
     this.leases.clear();

@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { Availability } from '../core/availability.js';
 import { BoundedRedis, RedisScript } from '../stores/redis/bounded-redis.js';
 import { gcra } from './gcra.js';
-import { ACQUIRE_SCRIPT, ADJUST_SCRIPT, GCRA_SCRIPT } from './redis-scripts.js';
-import { SLIDING_ADJUST_SCRIPT, SLIDING_CHECK_SCRIPT } from './redis-sliding-scripts.js';
+import { ACQUIRE_SCRIPT, ADJUST_SCRIPT, GCRA_SCRIPT, RELEASE_ADJUST_SCRIPT } from './redis-scripts.js';
+import { SLIDING_ADJUST_SCRIPT, SLIDING_CHECK_SCRIPT, SLIDING_RELEASE_ADJUST_SCRIPT } from './redis-sliding-scripts.js';
 import type { ConcurrencyCheck, ConcurrencyOutcome, RateAlgorithm, RateCheck, RateDecision, RateLimiter, RateOutcome, WallClock } from './types.js';
 
 export interface RedisLimiterOptions {
@@ -35,6 +35,8 @@ const acquireScript = new RedisScript(ACQUIRE_SCRIPT);
 const adjustScript = new RedisScript(ADJUST_SCRIPT);
 const slidingCheckScript = new RedisScript(SLIDING_CHECK_SCRIPT);
 const slidingAdjustScript = new RedisScript(SLIDING_ADJUST_SCRIPT);
+const releaseAdjustScript = new RedisScript(RELEASE_ADJUST_SCRIPT);
+const slidingReleaseAdjustScript = new RedisScript(SLIDING_RELEASE_ADJUST_SCRIPT);
 
 export class RateLimiterUnavailable extends Error {
   override readonly name = 'RateLimiterUnavailable';
@@ -101,13 +103,21 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async release(keys: readonly string[], leaseId: string): Promise<void> {
-    if (keys.length === 0) return;
-    const pipeline = () => {
-      const multi = this.connection.redis.multi();
-      for (const key of keys) multi.zrem(this.prefix + key, leaseId);
-      return multi;
-    };
-    await this.connection.call(() => pipeline().exec());
+    await this.releaseAndAdjust(keys, leaseId, []);
+  }
+
+  /** One script call (one command, one round trip): the slots' ZREM, then the adjustment, atomically. */
+  async releaseAndAdjust(keys: readonly string[], leaseId: string, checks: readonly RateCheck[], charge?: string): Promise<void> {
+    if (keys.length === 0) return this.adjust(checks, charge);
+    const slotKeys = keys.map((key) => this.prefix + key);
+    const head = [String(keys.length), leaseId];
+    if (this.sliding && checks.length > 0) {
+      const args = [...head, charge ?? this.nextCharge(), ...checks.flatMap((check) => ['', String(Math.round(check.cost))])];
+      await this.run(slidingReleaseAdjustScript, [...slotKeys, ...checks.map((check) => this.logKey(check))], args, false);
+      return;
+    }
+    const args = [...head, ...checks.flatMap((check) => [String(check.limit), String(check.cost)])];
+    await this.run(releaseAdjustScript, [...slotKeys, ...checks.map((check) => this.prefix + check.key)], args, false);
   }
 
   async close(): Promise<void> {

@@ -41,13 +41,16 @@ for i = 1, #KEYS do reply[#reply + 1] = found[i] end
 return reply`;
 
 /**
- * Adds ARGV[2i+1] (cost, may be negative) to KEYS[i] (limit ARGV[2i]) without refusing: gcraAdjust in gcra.ts.
+ * The adjustment loop of ADJUST_SCRIPT and RELEASE_ADJUST_SCRIPT: adds ARGV[base + 2i] (cost, may be negative)
+ * to KEYS[first + i] (limit ARGV[base + 2i - 1]) without refusing, gcraAdjust in gcra.ts. Expects the locals
+ * `now`, `first` and `base`.
  */
-export const ADJUST_SCRIPT = `${NOW}
+const ADJUST_LOOP = `
 local period = 60000
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[2 * i])
-  local cost = tonumber(ARGV[2 * i + 1])
+for i = 1, #KEYS - first do
+  local key = KEYS[first + i]
+  local limit = tonumber(ARGV[base + 2 * i - 1])
+  local cost = tonumber(ARGV[base + 2 * i])
   local tat = tonumber(redis.call('GET', key))
   local nextTat = math.max(tat or now, now) + cost * (period / limit)
   if nextTat > now then
@@ -55,7 +58,30 @@ for i, key in ipairs(KEYS) do
   else
     redis.call('DEL', key)
   end
-end
+end`;
+
+/** Adds ARGV[2i+1] (cost, may be negative) to KEYS[i] (limit ARGV[2i]) without refusing. */
+export const ADJUST_SCRIPT = `${NOW}
+local first, base = 0, 1
+${ADJUST_LOOP}
+return 1`;
+
+/**
+ * What a request does when it ends, in one call: gives back the lease ARGV[3]'s slots in KEYS[1..ARGV[2]]
+ * (concurrency sorted sets; ZREM, so releasing twice is harmless). Shared with the sliding window's variant;
+ * defines `first` (the slot keys) for the adjustment that follows.
+ */
+export const RELEASE = `
+local first = tonumber(ARGV[2])
+for i = 1, first do redis.call('ZREM', KEYS[i], ARGV[3]) end`;
+
+/**
+ * RELEASE, then ADJUST_SCRIPT's adjustment of the keys after the slots: ARGV[2i+2] and ARGV[2i+3] are the limit
+ * and cost of KEYS[ARGV[2] + i]. Atomic, so a reconciliation never lands without its release or the reverse.
+ */
+export const RELEASE_ADJUST_SCRIPT = `${NOW}${RELEASE}
+local base = 3
+${ADJUST_LOOP}
 return 1`;
 
 /**

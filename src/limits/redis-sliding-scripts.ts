@@ -7,7 +7,7 @@
  * Both keys always get the same expiry (a minute after the newest charge or adjustment), so they go together.
  * The hash key is derived from KEYS[i]: all keys must be on one node (no Redis Cluster), like the other scripts.
  */
-import { NOW } from './redis-scripts.js';
+import { NOW, RELEASE } from './redis-scripts.js';
 
 /** Shared by both scripts: dropping the charges that left the window, and the running sum. */
 const LOG = `
@@ -111,15 +111,17 @@ end
 return reply`;
 
 /**
- * Adds ARGV[2i+2] (may be negative) to the charge ARGV[2] in KEYS[i] without refusing; it keeps its time.
- * When that charge has left the window, a positive cost is charged now under the same name and a negative one
- * is dropped. A charge given back entirely is removed.
+ * The adjustment loop of both adjust scripts: adds ARGV[base + 2i + 1] (may be negative) to the charge
+ * ARGV[base + 1] in KEYS[first + i] without refusing; it keeps its time (ARGV[base + 2i] is unused: the limit's
+ * place in the other scripts). When that charge has left the window, a positive cost is charged now under the
+ * same name and a negative one is dropped. A charge given back entirely is removed. Expects `first` and `base`.
  */
-export const SLIDING_ADJUST_SCRIPT = `${NOW}${LOG}
-local member = ARGV[2]
-for i, key in ipairs(KEYS) do
+const ADJUST_LOOP = `
+local member = ARGV[base + 1]
+for i = 1, #KEYS - first do
+  local key = KEYS[first + i]
   local amounts = key .. ':amounts'
-  local cost = tonumber(ARGV[2 * i + 2])
+  local cost = tonumber(ARGV[base + 2 * i + 1])
   used(key, amounts)
   if redis.call('ZSCORE', key, member) then
     local old = tonumber(redis.call('HGET', amounts, member)) or 1
@@ -144,5 +146,19 @@ for i, key in ipairs(KEYS) do
   elseif cost > 0 then
     add(key, amounts, member, cost)
   end
-end
+end`;
+
+/** Adjusts the charge ARGV[2] in every KEYS[i] by ARGV[2i+2] (ADJUST_LOOP). */
+export const SLIDING_ADJUST_SCRIPT = `${NOW}${LOG}
+local first, base = 0, 1
+${ADJUST_LOOP}
+return 1`;
+
+/**
+ * RELEASE (redis-scripts.ts: the lease ARGV[3]'s slots in KEYS[1..ARGV[2]]), then the adjustment of the charge
+ * ARGV[4] in the keys after them, by ARGV[2i+4] for KEYS[ARGV[2] + i]. One atomic call when a request ends.
+ */
+export const SLIDING_RELEASE_ADJUST_SCRIPT = `${NOW}${LOG}${RELEASE}
+local base = 3
+${ADJUST_LOOP}
 return 1`;

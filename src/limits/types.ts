@@ -66,6 +66,11 @@ export interface RateLimiter {
   acquire(checks: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number): Promise<ConcurrencyOutcome>;
   /** Gives back `leaseId`'s slots. Idempotent. */
   release(keys: readonly string[], leaseId: string): Promise<void>;
+  /**
+   * `release` then `adjust`, in one call: what a request does when it ends (a shared store makes it one round
+   * trip and one atomic step). Either part may be empty.
+   */
+  releaseAndAdjust(keys: readonly string[], leaseId: string, checks: readonly RateCheck[], charge?: string): Promise<void>;
   close(): Promise<void>;
 }
 

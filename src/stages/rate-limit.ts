@@ -58,6 +58,12 @@ function limitsOf(ctx: GatewayContext): Applicable {
   return found;
 }
 
+/** The concurrency slots a request holds: the limit keys and its lease. */
+interface Lease {
+  keys: string[];
+  leaseId: string;
+}
+
 const scopeOf = (key: string) => (key.startsWith('tenant:') ? 'tenant' : 'API key');
 
 /** The refusing decision, else the one with the least left: what the headers report. */
@@ -76,8 +82,8 @@ function leaseTtlMs(ctx: GatewayContext): number {
 export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx: GatewayContext, tokens: TokenEstimate) => Promise<void> {
   const reportError = (error: unknown) => options.onStoreError?.(error, 'background');
 
-  /** Takes the slots; returns what gives them back. */
-  async function acquireSlots(ctx: GatewayContext, slots: ConcurrencyCheck[]): Promise<() => void> {
+  /** Takes the slots; returns what names them for the release. */
+  async function acquireSlots(ctx: GatewayContext, slots: ConcurrencyCheck[]): Promise<Lease> {
     const leaseId = randomUUID();
     const outcome = await limiter.acquire(slots, leaseId, leaseTtlMs(ctx));
     if (!outcome.allowed) {
@@ -88,8 +94,13 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
         { retryAfterSeconds: 1 },
       );
     }
-    const keys = slots.map((slot) => slot.key);
-    return () => void limiter.release(keys, leaseId).catch(reportError);
+    return { keys: slots.map((slot) => slot.key), leaseId };
+  }
+
+  /** Gives the slots back (if any) and adjusts the charge (if any) in one call to the store, in the background. */
+  function giveBack(lease: Lease | undefined, checks: RateCheck[], charged: string | undefined): void {
+    if (lease === undefined && checks.length === 0) return;
+    limiter.releaseAndAdjust(lease?.keys ?? [], lease?.leaseId ?? '', checks, charged).catch(reportError);
   }
 
   /**
@@ -115,11 +126,10 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
   }
 
   /** At the end: the reservation becomes the reported usage; a request that failed without any gives it all back. */
-  function reconcile(ctx: GatewayContext, tokens: RateCheck[], reserved: number, charged: string | undefined): void {
+  function reconcile(ctx: GatewayContext, tokens: RateCheck[], reserved: number): RateCheck[] {
     const used = ctx.usage?.total_tokens;
     const delta = used !== undefined ? used - reserved : ctx.errorCode !== undefined ? -reserved : 0;
-    if (delta === 0) return;
-    limiter.adjust(tokens.map((check) => ({ ...check, cost: delta })), charged).catch(reportError);
+    return delta === 0 ? [] : tokens.map((check) => ({ ...check, cost: delta }));
   }
 
   return async function admit(ctx, estimate) {
@@ -141,14 +151,11 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
       slots.length > 0 ? acquireSlots(ctx, slots) : undefined,
       requests.length > 0 || tokens.length > 0 ? charge(ctx, requests, reservation) : undefined,
     ]);
-    const releaseSlots = took.status === 'fulfilled' ? took.value : undefined;
+    const lease = took.status === 'fulfilled' ? took.value : undefined;
     const charged = paid.status === 'fulfilled' ? paid.value : undefined;
     const refund = () => {
-      releaseSlots?.();
-      if (paid.status === 'fulfilled' && (requests.length > 0 || tokens.length > 0)) {
-        const back = [...requests.map((check) => ({ ...check, cost: -check.cost })), ...reservation.map((check) => ({ ...check, cost: -check.cost }))];
-        limiter.adjust(back, charged?.charge).catch(reportError);
-      }
+      const back = charged === undefined ? [] : [...requests, ...reservation].map((check) => ({ ...check, cost: -check.cost }));
+      giveBack(lease, back, charged?.charge);
     };
     if (took.status === 'rejected' || paid.status === 'rejected') {
       // A refusal decides (slots first, as a refused slot is checked first); else the store failed.
@@ -175,8 +182,8 @@ export function rateLimit(limiter: RateLimiter, options: RateLimitOptions): (ctx
     ctx.releaseLimits = () => {
       if (done) return;
       done = true;
-      releaseSlots?.();
-      if (reservation.length > 0 && charged !== undefined) reconcile(ctx, reservation, reserved, charged.charge);
+      const adjust = reservation.length > 0 && charged !== undefined ? reconcile(ctx, reservation, reserved) : [];
+      giveBack(lease, adjust, charged?.charge);
     };
   };
 }

@@ -68,6 +68,24 @@ function contract(algorithm: RateAlgorithm, open: () => Subject, close: () => Pr
     assert.equal((await acquire('d')).allowed, false);
   });
 
+  test('releaseAndAdjust: frees the slots and corrects the charge together (what a request does when it ends)', async () => {
+    const slot = name('key:ra:concurrent');
+    const tpm = name('key:ra:tpm');
+    assert.equal((await subject.limiter.acquire([{ key: slot, limit: 1 }], 'r', 60_000)).allowed, true);
+    const charged = await one(tpm, 100, 80);
+    assert.equal(charged.allowed, true);
+    // Used 30 of the 80 reserved: 50 go back, and the slot is free again.
+    await subject.limiter.releaseAndAdjust([slot], 'r', [{ key: tpm, limit: 100, cost: -50 }], charged.charge);
+    assert.equal((await subject.limiter.acquire([{ key: slot, limit: 1 }], 's', 60_000)).allowed, true);
+    assert.equal((await one(tpm, 100, 70)).allowed, true);
+    assert.equal((await one(tpm, 100, 1)).allowed, false);
+    // Either part alone, and releasing twice, are fine.
+    await subject.limiter.releaseAndAdjust([slot], 's', []);
+    await subject.limiter.releaseAndAdjust([slot], 's', []);
+    await subject.limiter.releaseAndAdjust([], '', [{ key: tpm, limit: 100, cost: -70 }]);
+    assert.equal((await subject.limiter.acquire([{ key: slot, limit: 1 }], 't', 60_000)).allowed, true);
+  });
+
   test('concurrency: the same lease acquiring again holds one slot', async () => {
     const key = name('key:same:concurrent');
     assert.equal((await subject.limiter.acquire([{ key, limit: 1 }], 'x', 60_000)).allowed, true);
