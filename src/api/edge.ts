@@ -26,6 +26,12 @@ export interface EdgeResponse {
   /** ...or a stream of already-encoded SSE frames, written as they come. */
   stream?: AsyncIterable<string>;
   /**
+   * For a stream: fields known only once it ended (its cost), which the node:http edge announces in `Trailer`
+   * (`names`) and sends as HTTP/1.1 trailers when the response is chunked; `values` answers undefined when there
+   * is nothing to send. The fetch edge cannot send trailers and ignores this.
+   */
+  trailers?: { names: string; values: () => Record<string, string> | undefined };
+  /**
    * Edges call this exactly once when the response is over: fully written, failed, or abandoned by the client.
    * It records the request's metrics, so streams are measured to their last byte.
    */

@@ -1,6 +1,8 @@
 /**
  * The portable edge: the gateway as a web-standard `(Request) => Promise<Response>` handler, for mounting in
- * Hono, Next.js route handlers, or any fetch-based server. Same dispatch and semantics as the node:http edge.
+ * Hono, Next.js route handlers, or any fetch-based server. Same dispatch and semantics as the node:http edge,
+ * except one: a web `Response` cannot carry HTTP trailers, so a stream's `x-switchyard-cost-usd` (a trailer on the
+ * node:http edge) is not sent here; its cost still reaches metrics, the request log and the spend rollups.
  */
 import { GatewayError, openAIErrorBody } from '../core/errors.js';
 import type { Gateway } from '../gateway.js';

@@ -66,7 +66,7 @@ function writeError(res: ServerResponse, requestId: string, error: GatewayError,
  * next tick, so frames made before the event loop next waits for I/O (the last batch, `[DONE]`, the chunked
  * terminator) already leave in one syscall, and none waits for a later upstream read.
  */
-async function writeStream(res: ServerResponse, stream: AsyncIterable<string>): Promise<void> {
+async function writeStream(res: ServerResponse, stream: AsyncIterable<string>, trailers: EdgeResponse['trailers']): Promise<void> {
   for await (const frame of stream) {
     if (res.destroyed) break;
     if (!res.write(frame)) {
@@ -76,7 +76,18 @@ async function writeStream(res: ServerResponse, stream: AsyncIterable<string>): 
       });
     }
   }
+  // Trailers ride in the chunked terminator, so they leave with the last frames; none when the value is unknown.
+  const values = trailers !== undefined && res.chunkedEncoding && !res.destroyed ? trailers.values() : undefined;
+  if (values !== undefined) res.addTrailers(values);
   res.end();
+}
+
+/**
+ * Whether this response will be chunked, the only framing that carries trailers: Node throws on a `Trailer`
+ * header otherwise (HTTP/1.0 clients, HEAD, bodiless statuses).
+ */
+function canTrail(req: IncomingMessage, res: ServerResponse, status: number): boolean {
+  return res.useChunkedEncodingByDefault && req.method !== 'HEAD' && status !== 204 && status !== 304 && status >= 200;
 }
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -128,8 +139,10 @@ export function createNodeHandler(gateway: Gateway): NodeHandler {
         res.writeHead(response.status, headers);
         res.end(body);
       } else {
+        const trailers = response.trailers !== undefined && canTrail(req, res, response.status) ? response.trailers : undefined;
+        if (trailers !== undefined) headers.trailer = trailers.names;
         res.writeHead(response.status, headers);
-        await writeStream(res, response.stream);
+        await writeStream(res, response.stream, trailers);
       }
     } catch {
       if (!res.headersSent) writeError(res, requestId, new GatewayError('internal_error', 'Internal gateway error.'), false);

@@ -45,6 +45,13 @@ export const sseHeaders = {
   'x-accel-buffering': 'no',
 };
 
+const costTrailer = 'x-switchyard-cost-usd';
+
+/** A stream's cost is known only at its end: offered as a trailer (the node:http edge sends it when chunked). */
 export function sseResponse(ctx: GatewayContext, stream: AsyncIterable<string>): EdgeResponse {
-  return { status: 200, headers: gatewayHeaders(ctx, { ...sseHeaders }), stream };
+  const trailers = {
+    names: costTrailer,
+    values: () => (ctx.costUsd === undefined ? undefined : { [costTrailer]: ctx.costUsd.toFixed(8) }),
+  };
+  return { status: 200, headers: gatewayHeaders(ctx, { ...sseHeaders }), stream, trailers };
 }

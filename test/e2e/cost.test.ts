@@ -1,11 +1,35 @@
 /** Cost per request: the provider's list price or the configured one, turned into `x-switchyard-cost-usd` and metrics. */
 import assert from 'node:assert/strict';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { MOCK_USAGE } from '../mocks/mock-upstream.js';
 import { startOpenAIMock, type OpenAIMock } from '../mocks/openai-mock.js';
 import { postJson, startTestGateway, type RunningGateway } from '../helpers/server.js';
 
 const hello = [{ role: 'user', content: 'hi' }];
+
+interface RawStream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  trailers: NodeJS.Dict<string>;
+}
+
+/** A streamed chat completion read with a raw node:http client, trailers included (fetch does not expose them). */
+function rawStream(base: string, model: string): Promise<RawStream> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify({ model, messages: hello, stream: true });
+    const req = httpRequest(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, trailers: res.trailers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
 
 describe('cost accounting', () => {
   let mock: OpenAIMock;
@@ -62,5 +86,23 @@ describe('cost accounting', () => {
     // One non-stream request from the test above plus this stream.
     const each = (MOCK_USAGE.input * 1 + MOCK_USAGE.output * 2) / 1e6 + 0.0001;
     assert.ok(Math.abs(total - 2 * each) < 1e-12, `spend ${total} is two requests' worth`);
+  });
+
+  test('a stream on the node:http edge sends its cost as an HTTP/1.1 trailer', async () => {
+    const streamed = await rawStream(gw.url, 'contracted');
+    assert.equal(streamed.status, 200);
+    assert.equal(streamed.headers['transfer-encoding'], 'chunked');
+    assert.equal(streamed.headers.trailer, 'x-switchyard-cost-usd');
+    assert.equal(streamed.headers['x-switchyard-cost-usd'], undefined, 'not a header: the usage comes at the end');
+    assert.ok(streamed.body.trimEnd().endsWith('data: [DONE]'), 'the stream itself is whole');
+    const expected = (MOCK_USAGE.input * 1 + MOCK_USAGE.output * 2) / 1e6 + 0.0001;
+    assert.equal(streamed.trailers['x-switchyard-cost-usd'], expected.toFixed(8));
+  });
+
+  test('a stream whose cost is unknown sends no cost trailer', async () => {
+    const streamed = await rawStream(gw.url, 'unpriced');
+    assert.equal(streamed.status, 200);
+    assert.ok(streamed.body.trimEnd().endsWith('data: [DONE]'));
+    assert.equal(streamed.trailers['x-switchyard-cost-usd'], undefined);
   });
 });
