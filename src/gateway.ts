@@ -81,6 +81,10 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
   const stopObservingShared = shared && observeAvailability(shared.availability, 'redis_shared_state', metrics);
   const limiter = options.limiter ?? openRateLimiter(config.limits, process.env);
   const stopObservingLimiter = limiter.availability ? observeAvailability(limiter.availability, 'redis_rate_limits', metrics) : undefined;
+  // The embedded store logs its own worker restarts (stores/sql/pglite.ts); here only the gauge follows it.
+  const storeAvailability = options.stores?.availability;
+  if (storeAvailability) metrics.setDependencyUp('pglite', storeAvailability.up);
+  const stopObservingStore = storeAvailability?.onChange((up) => metrics.setDependencyUp('pglite', up));
   const limitRate = rateLimit(limiter, {
     failOpen: () => runtime.config.limits.fail_open,
     onStoreError: (_error, outcome) => metrics.countLimitStoreFailure(outcome),
@@ -157,6 +161,7 @@ export function startGateway(config: SwitchyardConfig, options: GatewayOptions =
       await requestLog.close();
       await budgets.close();
       stopObservingLimiter?.();
+      stopObservingStore?.();
       if (options.limiter === undefined) await limiter.close();
       await runtime.close();
     },

@@ -55,8 +55,15 @@ export async function openStores(
       log,
     });
   }
-  const embedded = await startEmbeddedDatabase(resolve(settings.data_dir, 'pglite'), (error) =>
-    log.error('embedded database worker failed', { error: error.message }),
-  );
-  return openSqlStores({ kind: 'pglite', client: embedded.client, schema: 'public', poolSize: 1, pepper, log, onClose: () => embedded.close() });
+  const embedded = await startEmbeddedDatabase(resolve(settings.data_dir, 'pglite'), log);
+  return openSqlStores({
+    kind: 'pglite',
+    client: embedded.client,
+    schema: 'public',
+    poolSize: 1,
+    pepper,
+    log,
+    availability: embedded.availability,
+    onClose: () => embedded.close(),
+  });
 }

@@ -6,6 +6,7 @@
  * asked about. The two exceptions exist for authentication and are not for admin routes: `findByHash` (a
  * presented secret names no tenant) and `activeKeys` (the key cache's snapshot).
  */
+import type { Availability } from '../core/availability.js';
 import type { ApiKey, Budget, KeyScopes, Limits, Metadata, ResolvedKey, Tenant } from '../core/tenancy.js';
 import type { RequestLogStore } from './request-log.js';
 import type { SpendStore } from './spend.js';
@@ -102,6 +103,8 @@ export interface Stores {
   readonly spend: SpendStore;
   /** The pepper keys are hashed with; the key cache hashes presented secrets with the same one. */
   hashKey(secret: string): string;
+  /** Embedded PGlite: whether its worker thread is up (down while it is being restarted). */
+  readonly availability?: Availability;
   close(): Promise<void>;
 }
 

@@ -20,8 +20,17 @@ export function openMemory(pepper = TEST_PEPPER): Promise<Stores> {
 
 export async function openPGliteInMemory(pepper = TEST_PEPPER): Promise<Stores> {
   const log = recordingLog();
-  const embedded = await startEmbeddedDatabase(undefined, (error) => log.error(error.message));
-  return openSqlStores({ kind: 'pglite', client: embedded.client, schema: 'public', poolSize: 1, pepper, log, onClose: () => embedded.close() });
+  const embedded = await startEmbeddedDatabase(undefined, log);
+  return openSqlStores({
+    kind: 'pglite',
+    client: embedded.client,
+    schema: 'public',
+    poolSize: 1,
+    pepper,
+    log,
+    availability: embedded.availability,
+    onClose: () => embedded.close(),
+  });
 }
 
 export function openPostgres(

@@ -18,6 +18,8 @@ import { SqlSpendStore } from './spend-store.js';
 import { storeMeta } from './schema.js';
 import { SqlKeyStore, SqlTenantStore, type Database } from './tenancy-stores.js';
 import { guardAvailability } from './unavailable.js';
+import { ReconnectingClient } from './pglite-client.js';
+import { Availability } from '../../core/availability.js';
 
 export interface SqlStoreOptions {
   kind: 'pglite' | 'postgres';
@@ -34,6 +36,8 @@ export interface SqlStoreOptions {
   heartbeatMs?: number;
   pepper: string;
   log: StoreLogger;
+  /** PGlite: the supervised worker's state; while down, queries fail at once (pglite-client.ts). */
+  availability?: Availability;
   /** Runs after the connections closed (stops the PGlite worker). */
   onClose?: () => Promise<void>;
 }
@@ -54,18 +58,19 @@ async function checkPepper(db: Database, pepper: string): Promise<void> {
 }
 
 /**
- * PostgreSQL: a pool. PGlite: one client for the process's lifetime. PGlite is a single session and pglite-socket
+ * PostgreSQL: a pool. PGlite: one client at a time, reopened after the worker restarts (pglite-client.ts). PGlite is a single session and pglite-socket
  * multiplexes its clients; a pool would drop its connection after every failed query (pg-pool discards a client
  * that errored) and reconnect, and a reconnect racing the old connection's teardown can leave the multiplexer
  * waiting on a client that is gone. `pg.Client` queues queries itself, so they still run one at a time.
  */
-async function connect(kind: SqlStoreOptions['kind'], client: pg.ClientConfig, poolSize: number, log: StoreLogger): Promise<pg.Pool | pg.Client> {
+async function connect(options: SqlStoreOptions, client: pg.ClientConfig): Promise<pg.Pool | pg.Client> {
+  const { kind, log } = options;
   const onError = (error: Error) => log.warn('store connection error', { store: kind, error: error.message });
-  if (kind === 'postgres') return new pg.Pool({ ...client, max: poolSize, idleTimeoutMillis: 30_000 }).on('error', onError);
-  const single = new pg.Client(client);
-  single.on('error', onError);
+  if (kind === 'postgres') return new pg.Pool({ ...client, max: options.poolSize, idleTimeoutMillis: 30_000 }).on('error', onError);
+  const single = new ReconnectingClient(client, options.availability ?? new Availability('pglite'), onError);
   await single.connect();
-  return single;
+  // drizzle and the migrator only call `query` on a non-pool client, which ReconnectingClient passes through.
+  return single as unknown as pg.Client;
 }
 
 export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
@@ -90,7 +95,7 @@ export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
   let connection: pg.Pool | pg.Client | undefined;
   let listener: ChangeListener | undefined;
   try {
-    connection = await connect(kind, client, options.poolSize, log);
+    connection = await connect(options, client);
     await applyMigrations(connection, schema);
     const db = drizzle({ client: connection });
     await checkPepper(db, options.pepper);
@@ -111,6 +116,7 @@ export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
       requestLog: new SqlRequestLogStore(db),
       spend: new SqlSpendStore(db),
       hashKey,
+      ...(options.availability ? { availability: options.availability } : {}),
       close() {
         closing ??= (async () => {
           await listener?.close();

@@ -12,10 +12,16 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
+import { Availability } from '../../core/availability.js';
+import type { StoreLogger } from '../types.js';
 import type { PGliteWorkerData, PGliteWorkerMessage } from './pglite-worker.js';
 
 export interface EmbeddedDatabase {
   readonly client: pg.ClientConfig;
+  /** Down from an unexpected exit of the worker until its replacement listens. */
+  readonly availability: Availability;
+  /** Fault injection for tests: ends the worker thread as a crash would (the supervisor restarts it). */
+  terminateWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,11 +96,42 @@ async function initialiseDataDir(directory: string): Promise<void> {
   }
 }
 
-/** Starts PGlite in a worker thread. `dataDir` undefined: in memory (tests). `onCrash`: the worker died later. */
-export async function startEmbeddedDatabase(
-  dataDir: string | undefined,
-  onCrash: (error: Error) => void,
-): Promise<EmbeddedDatabase> {
+function spawnWorker(data: PGliteWorkerData): Promise<Worker> {
+  const worker = new Worker(workerEntry(), { workerData: data });
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    once(worker, 'message') as Promise<[PGliteWorkerMessage]>,
+    once(worker, 'error').then(([error]) => Promise.reject(error as Error)),
+    once(worker, 'exit').then(([code]) => Promise.reject(new Error(`PGlite worker exited with code ${String(code)} while starting`))),
+    new Promise<never>((_, reject) => (timer = setTimeout(reject, START_TIMEOUT_MS, new Error('PGlite did not start in time')))),
+  ])
+    .then(([message]) => {
+      if (message.type === 'failed') throw new Error(`PGlite could not start: ${message.message}`);
+      return worker;
+    })
+    .catch(async (error: unknown) => {
+      await worker.terminate();
+      throw error;
+    })
+    .finally(() => clearTimeout(timer));
+}
+
+/** Asks the worker to close PGlite cleanly; ends the thread if it has not after 10 s. */
+async function stopWorker(worker: Worker): Promise<void> {
+  const done = once(worker, 'exit');
+  worker.postMessage('close');
+  const timer = setTimeout(() => void worker.terminate(), 10_000);
+  await done;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts PGlite in a worker thread and supervises it: when the thread dies unexpectedly it is started again on
+ * the same data directory and socket, with backoff (250 ms → 10 s), until it listens or `close()` is called.
+ * `availability` is down from the exit until the replacement listens; each change is one log line.
+ * `dataDir` undefined: in memory (tests; a restarted worker starts empty).
+ */
+export async function startEmbeddedDatabase(dataDir: string | undefined, log: StoreLogger): Promise<EmbeddedDatabase> {
   const directory = dataDir === undefined ? undefined : resolve(dataDir);
   if (directory !== undefined) mkdirSync(directory, { recursive: true, mode: 0o700 });
   const unlock = directory === undefined ? () => undefined : lockDataDir(directory);
@@ -104,38 +141,80 @@ export async function startEmbeddedDatabase(
     unlock();
   };
   const data: PGliteWorkerData = { dataDir: directory, socketPath: join(socketDir, `.s.PGSQL.${SOCKET_PORT}`) };
+  let worker: Worker;
   try {
     if (directory !== undefined) await initialiseDataDir(directory);
+    worker = await spawnWorker(data);
   } catch (error) {
-    cleanup();
-    throw error;
-  }
-  const worker = new Worker(workerEntry(), { workerData: data });
-  try {
-    const first = await Promise.race([
-      once(worker, 'message') as Promise<[PGliteWorkerMessage]>,
-      once(worker, 'error').then(([error]) => Promise.reject(error as Error)),
-      new Promise<never>((_, reject) => setTimeout(reject, START_TIMEOUT_MS, new Error('PGlite did not start in time')).unref()),
-    ]);
-    const message = first[0];
-    if (message.type === 'failed') throw new Error(`PGlite could not start: ${message.message}`);
-    worker.on('error', onCrash);
-  } catch (error) {
-    await worker.terminate();
     cleanup();
     throw error;
   }
 
+  const availability = new Availability('embedded database (pglite)');
+  let closing = false;
+  let alive = true;
+  let restarting: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((done) => {
+      const timer = setTimeout(done, ms);
+      wake = () => {
+        clearTimeout(timer);
+        done();
+      };
+    });
+
+  const restart = async (): Promise<void> => {
+    let delay = 250;
+    for (let attempt = 1; !closing; attempt++) {
+      await sleep(delay);
+      if (closing) return;
+      delay = Math.min(delay * 2, 10_000);
+      rmSync(data.socketPath, { force: true }); // the dead server's socket file would make listen() fail
+      try {
+        const next = await spawnWorker(data);
+        if (closing) return await stopWorker(next);
+        watch(next);
+        availability.succeeded();
+        log.info('embedded database worker restarted', { attempts: attempt });
+        return;
+      } catch (error) {
+        // Logged once per outage: the exit line already says a restart is under way.
+        if (attempt === 1) log.warn('embedded database worker did not restart; retrying with backoff', { error: (error as Error).message });
+      }
+    }
+  };
+
+  const watch = (current: Worker) => {
+    worker = current;
+    alive = true;
+    let failure: Error | undefined;
+    current.on('error', (error) => (failure = error));
+    current.once('exit', (code) => {
+      if (current !== worker) return;
+      alive = false;
+      if (closing) return;
+      const error = failure ?? new Error(`PGlite worker exited with code ${code}`);
+      availability.failed(error);
+      log.error('embedded database worker died; restarting it', { error: error.message });
+      restarting = restart().finally(() => (restarting = undefined));
+    });
+  };
+  watch(worker);
+
   let closed: Promise<void> | undefined;
   return {
     client: { host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' },
+    availability,
+    async terminateWorker() {
+      await worker.terminate();
+    },
     close() {
       closed ??= (async () => {
-        const done = once(worker, 'exit');
-        worker.postMessage('close');
-        const timer = setTimeout(() => void worker.terminate(), 10_000);
-        await done;
-        clearTimeout(timer);
+        closing = true;
+        wake?.();
+        await restarting;
+        if (alive) await stopWorker(worker);
         cleanup();
       })();
       return closed;
