@@ -55,7 +55,12 @@ export async function openStores(
       log,
     });
   }
-  const embedded = await startEmbeddedDatabase(resolve(settings.data_dir, 'pglite'), log);
+  return openEmbeddedStores(resolve(settings.data_dir, 'pglite'), pepper, log);
+}
+
+/** The SQL stores on an embedded PGlite in a worker thread: data in `dataDir`, or in memory when it is undefined. */
+export async function openEmbeddedStores(dataDir: string | undefined, pepper: string, log: StoreLogger): Promise<Stores> {
+  const embedded = await startEmbeddedDatabase(dataDir, log);
   return openSqlStores({
     kind: 'pglite',
     client: embedded.client,

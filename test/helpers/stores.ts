@@ -1,7 +1,7 @@
 /** Opening each store implementation for tests. */
 import { openMemoryStores } from '../../src/stores/memory/index.js';
 import { openSqlStores } from '../../src/stores/sql/index.js';
-import { startEmbeddedDatabase } from '../../src/stores/sql/pglite.js';
+import { openEmbeddedStores } from '../../src/stores/open.js';
 import type { StoreLogger, Stores } from '../../src/stores/types.js';
 import { POSTGRES_URL } from './postgres.js';
 
@@ -18,19 +18,8 @@ export function openMemory(pepper = TEST_PEPPER): Promise<Stores> {
   return Promise.resolve(openMemoryStores(pepper));
 }
 
-export async function openPGliteInMemory(pepper = TEST_PEPPER): Promise<Stores> {
-  const log = recordingLog();
-  const embedded = await startEmbeddedDatabase(undefined, log);
-  return openSqlStores({
-    kind: 'pglite',
-    client: embedded.client,
-    schema: 'public',
-    poolSize: 1,
-    pepper,
-    log,
-    availability: embedded.availability,
-    onClose: () => embedded.close(),
-  });
+export function openPGliteInMemory(pepper = TEST_PEPPER): Promise<Stores> {
+  return openEmbeddedStores(undefined, pepper, recordingLog());
 }
 
 export function openPostgres(
