@@ -3,6 +3,7 @@
 # the gateway under `node --cpu-prof` with bench/configs/bare.yaml (or PROFILE_CONFIG), a closed-loop undici load,
 # then the top self-time.
 #   bench/profile.sh [nonstream|stream] [concurrency] [seconds]
+# PROFILE_OUT (default .bench-out/profile) holds the build and the profiles; MOCK_PORT / GW_PORT (9310 / 8430) the ports.
 # Builds into .bench-out/profile/dist so that other builds of dist/ do not change the code under test. Extra node
 # flags for the gateway go in PROFILE_NODE_FLAGS (e.g. "--trace-gc", or "--import bench/heap-sampling.mjs" with
 # PROFILE_RESET_SIGNAL=1 and HEAP_SAMPLING_OUT=<file> for allocations per request).
@@ -10,7 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 gwbench="${GWBENCH_DIR:-$root/../shared/gwbench}"
 mode="${1:-nonstream}" concurrency="${2:-8}" seconds="${3:-10}"
-out="$root/.bench-out/profile"
+out="${PROFILE_OUT:-$root/.bench-out/profile}"
 mock_port="${MOCK_PORT:-9310}" gw_port="${GW_PORT:-8430}"
 mkdir -p "$out" && rm -rf "$out/dist" "$out/$mode" && mkdir -p "$out/$mode"
 # PROFILE_REF=<commit> profiles that commit's src/ instead of the working tree (a before/after pair).
