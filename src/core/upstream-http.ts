@@ -2,9 +2,8 @@
  * The HTTP client every adapter uses: undici keep-alive pools, per-phase timeouts, and one mapping of transport
  * failures to GatewayErrors, so that no adapter hand-rolls connection handling.
  */
-import { Agent, errors as undiciErrors, request } from 'undici';
-import type { Dispatcher } from 'undici';
-import { GatewayError } from './errors.js';
+import { Agent } from 'undici';
+import { UpstreamExchange } from './upstream-exchange.js';
 
 export interface UpstreamHttpOptions {
   /** TCP + TLS connect timeout. */
@@ -50,43 +49,31 @@ export interface UpstreamRequest {
   onResponseHeaders?: (headers: HeaderLookup) => void;
 }
 
-function headerLookup(headers: Dispatcher.ResponseData['headers']): HeaderLookup {
-  return {
-    get(name) {
-      const value = headers[name.toLowerCase()];
-      if (value === undefined) return null;
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-  };
+interface UpstreamTarget {
+  origin: string;
+  path: string;
 }
 
+const maxCachedTargets = 1024;
+
 /**
- * A response body as its network reads, with transport failures mapped to GatewayErrors. A reader that stops
- * early (a stream's `[DONE]` before the body's end) leaves the rest to be read away in the background: that keeps
- * the connection reusable, where destroying the body would close it (and cost an AbortError per stream).
+ * The request headers as undici's flat `[name, value, ...]` list (no object copy per request); a JSON body sets
+ * the content type, replacing any the caller passed.
  */
-function bodyReads(stream: Dispatcher.ResponseData['body'], transportError: (error: unknown) => unknown): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      // Node's own iterator, minus destroy-on-return (stable in use since Node 16.3, still marked experimental).
-      const reads = stream.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>;
-      return {
-        next: () =>
-          reads.next().catch((error: unknown) => {
-            throw transportError(error);
-          }),
-        return() {
-          // dump() first: it listens for errors before the iterator lets go of the stream.
-          stream.dump().catch(() => undefined);
-          return reads.return?.() ?? Promise.resolve({ done: true, value: undefined });
-        },
-      };
-    },
-  };
+function requestHeaders(init: UpstreamRequest): string[] {
+  const withBody = init.body !== undefined;
+  const headers: string[] = [];
+  for (const name in init.headers) {
+    if (withBody && name.length === 12 && name.toLowerCase() === 'content-type') continue;
+    headers.push(name, init.headers[name] as string);
+  }
+  if (withBody) headers.push('content-type', 'application/json');
+  return headers;
 }
 
 export class UpstreamHttp {
   private readonly agent: Agent;
+  private readonly targets = new Map<string, UpstreamTarget>();
 
   constructor(
     readonly providerName: string,
@@ -101,100 +88,35 @@ export class UpstreamHttp {
     });
   }
 
-  async send(url: string, init: UpstreamRequest): Promise<UpstreamResponse> {
-    const headers = { ...init.headers };
-    let body: string | undefined;
-    if (init.body !== undefined) {
-      body = JSON.stringify(init.body);
-      headers['content-type'] = 'application/json';
-    }
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(url, {
-        method: init.method,
-        headers,
-        body,
-        signal: init.signal,
-        dispatcher: this.agent,
-        ...(init.firstByteTimeoutMs === undefined ? {} : { headersTimeout: init.firstByteTimeoutMs }),
-      });
-    } catch (error) {
-      throw this.transportError(error, init.signal);
-    }
-    const { body: stream } = response;
-    const provider = this.providerName;
-    const responseHeaders = headerLookup(response.headers);
-    init.onResponseHeaders?.(responseHeaders);
-    // Once headers arrived the upstream was reached; a failure now means it cut its answer short.
-    const transportError = (error: unknown) => this.transportError(error, init.signal, 'body');
-    return {
-      status: response.statusCode,
-      headers: responseHeaders,
-      body: bodyReads(stream, transportError),
-      async text() {
-        try {
-          return await stream.text();
-        } catch (error) {
-          throw transportError(error);
-        }
-      },
-      async json() {
-        let text: string;
-        try {
-          text = await stream.text();
-        } catch (error) {
-          throw transportError(error);
-        }
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          throw new GatewayError('upstream_bad_response', `Upstream ${provider} returned a body that is not JSON.`, {
-            retryable: true,
-          });
-        }
-      },
-      discard() {
-        // dump() reads the rest away so the connection can be reused; destroy() would emit an unhandled
-        // RequestAbortedError on the body stream and crash the process.
-        stream.dump().catch(() => undefined);
-      },
-    };
+  /** Resolves once the response headers arrived, whatever the status; transport failures become GatewayErrors. */
+  send(url: string, init: UpstreamRequest): Promise<UpstreamResponse> {
+    const { signal } = init;
+    // What undici's request() would end with, minus connecting first.
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const { origin, path } = this.target(url);
+      const headers = requestHeaders(init);
+      const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+      const exchange = new UpstreamExchange(this.providerName, init, resolve, reject);
+      // undici hands a synchronous failure (invalid options, closed agent) to exchange.onError.
+      this.agent.dispatch(
+        { origin, path, method: init.method, headers, body, headersTimeout: init.firstByteTimeoutMs },
+        exchange,
+      );
+    });
   }
 
-  /** Maps undici/socket failures to GatewayErrors; an abort we asked for is rethrown as the abort reason. */
-  private transportError(error: unknown, signal: AbortSignal, phase: 'connect' | 'body' = 'connect'): unknown {
-    if (error instanceof GatewayError) return error;
-    if (signal.aborted) return signal.reason ?? error;
-    const provider = this.providerName;
-    if (error instanceof undiciErrors.ConnectTimeoutError) {
-      return new GatewayError('upstream_timeout', `Connecting to upstream ${provider} timed out.`, {
-        retryable: true,
-        cause: error,
-      });
+  /** Origin (the agent's pool key, normalised as undici's request() does) and path; a URL is parsed once. */
+  private target(url: string): UpstreamTarget {
+    let target = this.targets.get(url);
+    if (target === undefined) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      // URLs are per operation and model, a handful per provider; the bound only guards against a runaway.
+      if (this.targets.size >= maxCachedTargets) this.targets.clear();
+      this.targets.set(url, target);
     }
-    if (error instanceof undiciErrors.HeadersTimeoutError) {
-      return new GatewayError('upstream_timeout', `Upstream ${provider} did not answer in time (first byte).`, {
-        retryable: true,
-        cause: error,
-      });
-    }
-    if (error instanceof undiciErrors.BodyTimeoutError) {
-      return new GatewayError('upstream_timeout', `Upstream ${provider} stopped sending data.`, {
-        retryable: false,
-        cause: error,
-      });
-    }
-    const code = (error as { code?: string } | null)?.code ?? 'unknown';
-    if (phase === 'body') {
-      return new GatewayError('upstream_bad_response', `Upstream ${provider} closed the connection mid-response (${code}).`, {
-        retryable: true,
-        cause: error,
-      });
-    }
-    return new GatewayError('upstream_unavailable', `Could not reach upstream ${provider} (${code}).`, {
-      retryable: true,
-      cause: error,
-    });
+    return target;
   }
 
   async close(): Promise<void> {
