@@ -305,6 +305,8 @@ export class UpstreamExchange
     this.failure = error;
     this.chunks = [];
     this.bufferedBytes = 0;
+    // The parser's resume() outlives this request on a reused socket: never call it once the request is over.
+    this.paused = false;
     this.stopListening();
     if (this.readSettle !== null) this.scheduleWake();
     if (this.collectSettle !== null) this.finishCollect();
