@@ -17,11 +17,11 @@ describe('passive health', () => {
     const { gw, mocks } = await rig({
       live: ['busy', 'idle'],
       models: { chat: model(['busy']), spare: model(['idle']) },
-      // First probes at 500 ms (random 0.5), then every 1000 ms (jitter centred at 0.5).
+      // First probes at 900 ms (random 0.9: time for the first answer on a busy machine), then every 1080 ms.
       resilience: { health_checks: { enabled: true, interval_ms: 1000 } },
-      random: () => 0.5,
+      random: () => 0.9,
     });
-    const until = performance.now() + 2_300;
+    const until = performance.now() + 2_400;
     let served = 0;
     while (performance.now() < until) {
       const response = await chat(gw, 'chat');
