@@ -5,6 +5,7 @@
 //   node --import ./bench/memory-report.mjs dist/main.js
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { register } from 'node:module';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { setInterval } from 'node:timers';
 import { MessageChannel } from 'node:worker_threads';
 
@@ -16,6 +17,8 @@ if (out) {
   const sample = () => {
     const m = process.memoryUsage();
     const line = { t_s: (Date.now() - started) / 1000, rss: mb(m.rss), hwm: Math.round(kb('VmHWM') / 102.4) / 10, heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+    // Committed size per V8 space (new = the two semi-spaces the scavenger copies between; old = mark-compacted).
+    for (const space of getHeapSpaceStatistics()) line[space.space_name.replace('_space', '')] = mb(space.physical_space_size);
     appendFileSync(out, JSON.stringify(line) + '\n');
   };
   setInterval(sample, Number(process.env.MEMORY_REPORT_MS ?? 1000)).unref();

@@ -34,13 +34,19 @@ echo "at listen: $(status)"
 for _ in 1 2 3; do curl -sf -o /dev/null "http://127.0.0.1:$gw_port/v1/models"; done; sleep 2
 echo "idle:      $(status)"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$gateway/stat"; }
+requests=0
 for load in "nonstream 16" "nonstream 64" "stream 16" "stream 64"; do
   set -- $load
   before=$(cpu_ticks)
   result=$(node "$root/bench/profile-load.mjs" "http://127.0.0.1:$gw_port" "$1" "$2" "$seconds")
   ticks=$(( $(cpu_ticks) - before ))
+  requests=$(( requests + $(awk '{ print $3 }' <<<"$result") ))
   echo "after $1 c$2 ($result, $(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$(awk '{ print $3 }' <<<"$result")" 'BEGIN { printf "%.3f ms CPU/req", 1000 * t / hz / n }')): $(status)"
 done
 sleep 2
 echo "after load + 2 s: $(status)"
 kill -TERM "$gateway"; wait "$gateway" || true; gateway=
+# With PROFILE_NODE_FLAGS=--trace-gc: GC pauses over the whole run (start-up included), per request served.
+grep -q Scavenge "$out/gateway.log" && awk -v n="$requests" '/Scavenge|Mark-Compact/ {
+    for (i = 1; i <= NF; i++) if ($(i+1) == "/" && $(i+3) == "ms") { ms += $i; if (/Scavenge/) s++; else m++ } }
+  END { printf "GC: %d scavenges, %d mark-compacts, %.0f ms paused, %.1f us per request (%d requests)\n", s, m, ms, 1000 * ms / n, n }' "$out/gateway.log"
