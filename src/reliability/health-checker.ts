@@ -6,6 +6,12 @@
  * it settles. Each result goes to `onResult`, with the status after it; `healthy` flips after
  * `unhealthyAfter` failures in a row and back after `healthyAfter` successes, so the lead can take the
  * deployment out of rotation on the transition. Timers are injected (core/timers; the real ones are unref'd).
+ *
+ * Passive health: a target that live traffic shows healthy is not probed. When its probe is due, it is healthy,
+ * its last probe did not fail and `answeredSince` says it answered a request within the last interval, the
+ * probe is skipped (`onSkipped`) and the next one scheduled as usual. This is what production gateways do: the
+ * probe's GET adds load and shows up as upstream traffic no client asked for, while the live request already
+ * proved what the probe would. Unhealthy, failing and idle targets are probed exactly as before.
  */
 import type { z } from 'zod';
 import type { healthCheckSchema } from '../config/resilience-schema.js';
@@ -41,6 +47,13 @@ export interface HealthCheckerOptions {
   intervalMs: number;
   timeoutMs: number;
   onResult?: (id: string, result: ProbeResult, status: HealthStatus) => void;
+  /**
+   * Whether live traffic to target `id` got an answer at or after `since` (on `clock`); a due probe of a healthy
+   * target is skipped when it did. Without it every due probe runs.
+   */
+  answeredSince?: (id: string, since: number) => boolean;
+  /** A due probe was skipped because live traffic showed the target healthy (the interval's tick, still). */
+  onSkipped?: (id: string) => void;
   /** Failed probes in a row that mark a deployment unhealthy (default 2: one lost probe is not an outage). */
   unhealthyAfter?: number;
   /** Successful probes in a row that mark it healthy again (default 1). */
@@ -162,6 +175,11 @@ export class HealthChecker {
   private async probe(entry: Probed, run: number): Promise<void> {
     const { id } = entry.target;
     const startedAt = this.clock.now();
+    if (this.servedLive(entry, startedAt)) {
+      this.options.onSkipped?.(id);
+      this.schedule(entry, this.nextDelay());
+      return;
+    }
     const result = entry.running
       ? { ok: false, error: this.timeoutError(id, 'the previous probe has still not answered') }
       : await this.check(entry);
@@ -169,7 +187,18 @@ export class HealthChecker {
     const probeResult: ProbeResult = { ...result, latencyMs: this.clock.now() - startedAt };
     this.record(entry, probeResult);
     this.options.onResult?.(id, probeResult, { ...entry.status });
-    this.schedule(entry, this.options.intervalMs * (1 - intervalJitter + 2 * intervalJitter * this.random()));
+    this.schedule(entry, this.nextDelay());
+  }
+
+  private nextDelay(): number {
+    return this.options.intervalMs * (1 - intervalJitter + 2 * intervalJitter * this.random());
+  }
+
+  /** Healthy by probe and by live traffic within the last interval: a probe would tell nothing new. */
+  private servedLive(entry: Probed, now: number): boolean {
+    const { status } = entry;
+    if (entry.running || !status.healthy || status.consecutiveFailures > 0) return false;
+    return this.options.answeredSince?.(entry.target.id, now - this.options.intervalMs) ?? false;
   }
 
   /** Runs one probe under the timeout; `entry.running` stays set until the adapter's promise settles. */

@@ -51,6 +51,8 @@ export class Resilience {
   private health: HealthChecker | undefined;
   private healthTiming = '';
   private readonly unhealthyProviders = new Set<string>();
+  /** Health targets are providers; their live answers are recorded per deployment. */
+  private deploymentsByProvider = new Map<string, string[]>();
   settings: RetrySettings;
 
   constructor(config: SwitchyardConfig, options: ResilienceOptions = {}) {
@@ -78,6 +80,7 @@ export class Resilience {
 
     const limits: Record<string, DeploymentConcurrencyConfig> = {};
     const healthTargets = new Map<string, HealthTarget>();
+    const byProvider = new Map<string, string[]>();
     const engineAware: EngineAwareModel[] = [];
     for (const model of routes.models.values()) {
       if (model.routing === 'engine_aware') {
@@ -88,8 +91,10 @@ export class Resilience {
         const configured = config.models[model.name]!.deployments[index]!;
         if (configured.max_concurrency !== undefined) limits[deployment.id] = configured;
         healthTargets.set(deployment.adapter.name, { id: deployment.adapter.name, adapter: deployment.adapter });
+        byProvider.set(deployment.adapter.name, [...(byProvider.get(deployment.adapter.name) ?? []), deployment.id]);
       }
     }
+    this.deploymentsByProvider = byProvider;
     const ids = [...routes.models.values()].flatMap((model) => model.deployments.map((deployment) => deployment.id));
     this.breakers.retainOnly(ids);
     this.budgets.retainOnly(ids);
@@ -121,6 +126,10 @@ export class Resilience {
           // The passive detector needs a clock tick to resolve outages of deployments that get no traffic.
           this.outages.sweep();
         },
+        answeredSince: (provider, since) =>
+          (this.deploymentsByProvider.get(provider) ?? []).some((id) => (this.stats.lastAnsweredAt(id) ?? -Infinity) >= since),
+        // A skipped probe is still the interval's tick for the passive detector (see above).
+        onSkipped: () => this.outages.sweep(),
       });
       this.health.start();
     }

@@ -61,6 +61,8 @@ interface DeploymentState {
   latencyAt: number;
   quotas: Map<string, QuotaReading>;
   coolingDownUntil?: number;
+  /** When an attempt last ended ok with a latency (the upstream answered); the health checker skips probes then. */
+  lastAnsweredAt?: number;
 }
 
 const wallClock: Clock = { now: () => Date.now() };
@@ -100,8 +102,18 @@ export class DeploymentStats {
       if (finished) return;
       finished = true;
       state.outstanding -= 1;
-      if (outcome.latencyMs !== undefined) this.observeLatency(id, outcome.latencyMs, outcome.ok);
+      if (outcome.latencyMs === undefined) return;
+      this.observeLatency(id, outcome.latencyMs, outcome.ok);
+      if (outcome.ok) state.lastAnsweredAt = this.clock.now();
     };
+  }
+
+  /**
+   * Monotonic time the last attempt to `id` ended ok with a latency, i.e. the upstream answered without a
+   * failure that counts against it (a client abort has no latency and does not count); undefined if none yet.
+   */
+  lastAnsweredAt(id: string): number | undefined {
+    return this.states.get(id)?.lastAnsweredAt;
   }
 
   /**

@@ -6,8 +6,6 @@
 import { resolve } from 'node:path';
 import { openMemoryStores } from './memory/index.js';
 import { resolvePepper, type StoreDriver } from './pepper.js';
-import { openSqlStores } from './sql/index.js';
-import { startEmbeddedDatabase } from './sql/pglite.js';
 import type { StoreLogger, Stores } from './types.js';
 
 /** The `store` config section. */
@@ -43,7 +41,9 @@ export async function openStores(
   const { driver, url } = storeDriver(settings, env);
   const pepper = resolvePepper(driver, keyPepper ?? env.SWITCHYARD_KEY_PEPPER, settings.data_dir, log);
   if (driver === 'memory') return openMemoryStores(pepper, memoryLogRecords);
+  // The SQL stores (drizzle, pg: ~150 modules) load only for the drivers that use them, not for `store: memory`.
   if (driver === 'postgres') {
+    const { openSqlStores } = await import('./sql/index.js');
     return openSqlStores({
       kind: 'postgres',
       client: { connectionString: url },
@@ -60,6 +60,7 @@ export async function openStores(
 
 /** The SQL stores on an embedded PGlite in a worker thread: data in `dataDir`, or in memory when it is undefined. */
 export async function openEmbeddedStores(dataDir: string | undefined, pepper: string, log: StoreLogger): Promise<Stores> {
+  const [{ startEmbeddedDatabase }, { openSqlStores }] = await Promise.all([import('./sql/pglite.js'), import('./sql/index.js')]);
   const embedded = await startEmbeddedDatabase(dataDir, log);
   return openSqlStores({
     kind: 'pglite',

@@ -329,3 +329,18 @@ describe('admin kill switch', () => {
     assert.deepEqual(disabledIds(s), []);
   });
 });
+
+describe('lastAnsweredAt (passive health)', () => {
+  test('is the time of the last attempt that ended ok with a latency; failures and client aborts leave it', () => {
+    const { stats, advance } = fakeClocks();
+    const s = stats();
+    assert.equal(s.lastAnsweredAt('a'), undefined);
+    s.begin('a')({ ok: true, latencyMs: 20 });
+    assert.equal(s.lastAnsweredAt('a'), 1_000);
+    advance(500);
+    s.begin('a')({ ok: false, latencyMs: 20 });
+    s.begin('a')({ ok: true });
+    assert.equal(s.lastAnsweredAt('a'), 1_000);
+    assert.equal(s.lastAnsweredAt('b'), undefined);
+  });
+});

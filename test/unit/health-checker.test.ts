@@ -238,6 +238,53 @@ describe('HealthChecker', () => {
     assert.ok(results.every((entry) => entry.id !== 'b' || entry.at <= 16_000));
   });
 
+  test('passive health: a healthy target that answered live traffic within the interval is not probed', async () => {
+    const answeredAt: Record<string, number> = { live: 0 };
+    const skipped: { id: string; at: number }[] = [];
+    const { time, checker, results } = setup({
+      answeredSince: (id, since) => (answeredAt[id] ?? -Infinity) >= since,
+      onSkipped: (id) => skipped.push({ id, at: time.now() }),
+    });
+    const [live, idle] = [new FakeUpstream(), new FakeUpstream()];
+    checker.setTargets([
+      { id: 'live', adapter: live.adapter },
+      { id: 'idle', adapter: idle.adapter },
+    ]);
+    checker.start();
+    await time.advance(15_000);
+    assert.deepEqual([live.calls, idle.calls], [0, 1]);
+    assert.deepEqual(skipped, [{ id: 'live', at: 16_000 }]);
+    answeredAt.live = 40_000;
+    await time.advance(30_000);
+    assert.deepEqual([live.calls, idle.calls], [0, 2], 'an answer 6 s before the due probe (46 s) counts');
+    // No live answer within the last interval: probed as before, on the same schedule.
+    await time.advance(30_000);
+    assert.deepEqual([live.calls, idle.calls], [1, 3]);
+    assert.equal(results.filter((entry) => entry.id === 'live').length, 1);
+    assert.equal(checker.status().live?.healthy, true);
+  });
+
+  test('passive health: a target whose probe failed, or that is unhealthy, is probed despite live answers', async () => {
+    let answering = false;
+    const { time, checker } = setup({ unhealthyAfter: 2, answeredSince: () => answering });
+    const upstream = new FakeUpstream();
+    upstream.behaviour = 'fail';
+    checker.setTargets([{ id: 'a', adapter: upstream.adapter }]);
+    checker.start();
+    await time.advance(15_000);
+    assert.equal(upstream.calls, 1);
+    answering = true;
+    await time.advance(30_000);
+    assert.equal(upstream.calls, 2, 'the last probe failed: probe again');
+    assert.equal(checker.status().a?.healthy, false);
+    upstream.behaviour = 'ok';
+    await time.advance(30_000);
+    assert.equal(upstream.calls, 3, 'unhealthy: probe until a probe says otherwise');
+    assert.equal(checker.status().a?.healthy, true);
+    await time.advance(30_000);
+    assert.equal(upstream.calls, 3, 'healthy again and answering live traffic: skipped');
+  });
+
   test('real timers are unref\'d so probes never keep the process alive', () => {
     const handle = systemTimers.setTimeout(() => {}, 60_000) as ReturnType<typeof setTimeout>;
     assert.equal(handle.hasRef(), false);

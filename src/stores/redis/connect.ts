@@ -4,8 +4,22 @@
  * waiting for the connection), a per-command timeout, reconnection with capped exponential backoff for ever,
  * and availability reported through `Availability` (one change per outage, not one per command).
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
 import { Availability } from '../../core/availability.js';
+
+/**
+ * ioredis is loaded on the first connection, not at startup: its command table alone allocates ~6 MB and the
+ * module ~12 MB of RSS, which a gateway without Redis (the default) never needs. It is CommonJS, so `require`
+ * loads it synchronously and `connectRedis` stays synchronous.
+ */
+const require = createRequire(import.meta.url);
+let ioredis: typeof IORedis | undefined;
+function redisClass(): typeof IORedis.Redis {
+  ioredis ??= require('ioredis') as typeof IORedis;
+  return ioredis.Redis;
+}
 
 export interface RedisConnectOptions {
   url: string;
@@ -34,7 +48,8 @@ export function connectRedis(options: RedisConnectOptions): RedisConnection {
   const availability = options.availability ?? new Availability(options.name ?? 'redis');
   const maxBackoffMs = options.maxBackoffMs ?? 2000;
   const subscriber = options.subscriber === true;
-  const redis = new Redis(options.url, {
+  const RedisClient = redisClass();
+  const redis = new RedisClient(options.url, {
     connectTimeout: Math.max(1000, options.commandTimeoutMs * 4),
     // Subscribe commands must not time out while a subscriber waits for messages; its reads are never on a request path.
     ...(subscriber ? {} : { commandTimeout: options.commandTimeoutMs }),
