@@ -31,6 +31,8 @@ interface BudgetSeries {
 }
 
 interface RequestSeries {
+  /** `switchyard_requests_total` by HTTP status. */
+  requests: Map<number, Incrementer>;
   duration: Observer;
   ttft: Observer;
   inputUsage: Observer;
@@ -43,9 +45,13 @@ interface RequestSeries {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly series = new Map<string, RequestSeries>();
-  /** Request and attempt counter series by label key, bound once (see `seriesFor`); bounded like the labels. */
-  private readonly counters = new Map<string, Incrementer>();
+  /**
+   * Series by operation (endpoint), model and provider, bound once: nested maps keyed by the strings the request
+   * already holds, so recording builds no key. Bounded like the labels.
+   */
+  private readonly series = new Map<string, Map<string, Map<string, RequestSeries>>>();
+  /** `switchyard_upstream_attempts_total` series by provider, then outcome. */
+  private readonly attemptSeries = new Map<string, Map<string, Incrementer>>();
   /** Requests being served now; the gauge reads it on scrape. */
   private requestsInFlight = 0;
   private readonly requests = new PulledCounter({
@@ -171,19 +177,16 @@ export class GatewayMetrics {
   recordRequest(ctx: GatewayContext, status: number, errorCode?: string): void {
     const model = ctx.model ?? ctx.requestedModel ?? 'none';
     const provider = ctx.provider ?? 'none';
-    this.counter(this.requests, `r\u0000${ctx.endpoint}\u0000${model}\u0000${provider}\u0000${status}`, () => ({
-      endpoint: ctx.endpoint,
-      model,
-      provider,
-      status,
-    })).inc();
-    if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
-    for (const attempt of ctx.attempts) {
-      const outcome = attempt.errorCode ?? 'ok';
-      this.counter(this.attempts, `a\u0000${attempt.provider}\u0000${outcome}`, () => ({ provider: attempt.provider, outcome })).inc();
-    }
-    if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
     const series = this.seriesFor(ctx.endpoint, model, provider);
+    let requests = series.requests.get(status);
+    if (requests === undefined) {
+      requests = this.requests.series({ endpoint: ctx.endpoint, model, provider, status });
+      series.requests.set(status, requests);
+    }
+    requests.inc();
+    if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
+    for (const attempt of ctx.attempts) this.attemptCounter(attempt.provider, attempt.errorCode ?? 'ok').inc();
+    if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
     series.duration.observe((performance.now() - ctx.startedAt) / 1000);
     if (ctx.ttftMs !== undefined) series.ttft.observe(ctx.ttftMs / 1000);
     if (ctx.costUsd !== undefined && ctx.costUsd > 0) series.cost.inc(ctx.costUsd);
@@ -197,27 +200,41 @@ export class GatewayMetrics {
     if (cached) series.cachedTokens.inc(cached);
   }
 
-  /** A counter's series for one label set, bound on first use. */
-  private counter<T extends string>(counter: PulledCounter<T>, key: string, labels: () => Partial<Record<T, string | number>>): Incrementer {
-    let child = this.counters.get(key);
-    if (child === undefined) {
-      child = counter.series(labels());
-      this.counters.set(key, child);
+  private attemptCounter(provider: string, outcome: string): Incrementer {
+    let byOutcome = this.attemptSeries.get(provider);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      this.attemptSeries.set(provider, byOutcome);
     }
-    return child;
+    let counter = byOutcome.get(outcome);
+    if (counter === undefined) {
+      counter = this.attempts.series({ provider, outcome });
+      byOutcome.set(outcome, counter);
+    }
+    return counter;
   }
 
   /**
-   * The per-(operation, model, provider) series, bound once (pulled-series.ts: recording is plain arithmetic).
-   * Bounded by the configured models × providers.
+   * The per-(operation, model, provider) series, bound once (pulled-series.ts: recording is plain arithmetic; a
+   * series bound but never recorded is not rendered, e.g. the histograms of `models` requests).
    */
   private seriesFor(operation: string, model: string, provider: string): RequestSeries {
-    const key = `${operation}\u0000${model}\u0000${provider}`;
-    let series = this.series.get(key);
+    let byModel = this.series.get(operation);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.series.set(operation, byModel);
+    }
+    let byProvider = byModel.get(model);
+    if (byProvider === undefined) {
+      byProvider = new Map();
+      byModel.set(model, byProvider);
+    }
+    let series = byProvider.get(provider);
     if (series === undefined) {
       const labels = { gen_ai_operation_name: operation, gen_ai_request_model: model, gen_ai_provider_name: provider };
       const tokenLabels = { gen_ai_request_model: model, gen_ai_provider_name: provider };
       series = {
+        requests: new Map(),
         duration: this.duration.series(labels),
         ttft: this.ttft.series(labels),
         inputUsage: this.tokenUsage.series({ ...tokenLabels, gen_ai_token_type: 'input' }),
@@ -227,7 +244,7 @@ export class GatewayMetrics {
         cachedTokens: this.tokens.series({ type: 'cached_input', model, provider }),
         cost: this.cost.series({ model, provider }),
       };
-      this.series.set(key, series);
+      byProvider.set(provider, series);
     }
     return series;
   }
