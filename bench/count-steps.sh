@@ -25,7 +25,7 @@ gateway=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw_port/healthz" >/dev/null && break; sleep 0.1; done
 node "$root/bench/profile-load.mjs" "http://127.0.0.1:$gw_port" "$mode" 4 1 >/dev/null # warm-up
 kill -USR2 "$gateway"
-perf stat -x, -e 'syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait' \
+perf stat -x, -e 'syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait' \
   -o "$out/perf.txt" -p "$gateway" &
 tracer=$!
 sleep 0.5

@@ -104,7 +104,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
 
   const ctx = createContext(request.requestId, spec?.endpoint ?? 'chat', request.controller.signal);
   const { metrics } = state.app;
-  metrics.inFlight.inc();
+  metrics.requestStarted();
   let response: EdgeResponse;
   let deadlineTimer: NodeJS.Timeout | undefined;
   try {
@@ -136,7 +136,7 @@ export async function dispatch(state: GatewayState, request: EdgeRequest): Promi
     ctx.releaseAttempt?.();
     ctx.releaseLimits?.();
     ctx.settleSpend?.();
-    metrics.inFlight.dec();
+    metrics.requestEnded();
     metrics.recordRequest(ctx, response.status, ctx.errorCode);
     state.requestLog?.record(ctx, response.status, { request: request.body, response: response.body ?? ctx.streamCapture?.json() });
   };

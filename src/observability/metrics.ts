@@ -3,9 +3,10 @@
  * (`gen_ai.client.operation.duration`, `gen_ai.server.time_to_first_token`, `gen_ai.client.token.usage`),
  * written the Prometheus way. One registry per gateway, so several gateways can live in one process.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BudgetPeriod } from '../budgets/period.js';
 import type { GatewayContext } from '../core/context.js';
+import { PulledCounter, PulledHistogram } from './pulled-series.js';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const tokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576];
@@ -30,6 +31,8 @@ interface BudgetSeries {
 }
 
 interface RequestSeries {
+  /** `switchyard_requests_total` by HTTP status. */
+  requests: Map<number, Incrementer>;
   duration: Observer;
   ttft: Observer;
   inputUsage: Observer;
@@ -42,10 +45,16 @@ interface RequestSeries {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly series = new Map<string, RequestSeries>();
-  /** Request and attempt counter children by label key, bound once (see `seriesFor`); bounded like the labels. */
-  private readonly counters = new Map<string, Incrementer>();
-  private readonly requests = new Counter({
+  /**
+   * Series by operation (endpoint), model and provider, bound once: nested maps keyed by the strings the request
+   * already holds, so recording builds no key. Bounded like the labels.
+   */
+  private readonly series = new Map<string, Map<string, Map<string, RequestSeries>>>();
+  /** `switchyard_upstream_attempts_total` series by provider, then outcome. */
+  private readonly attemptSeries = new Map<string, Map<string, Incrementer>>();
+  /** Requests being served now; the gauge reads it on scrape. */
+  private requestsInFlight = 0;
+  private readonly requests = new PulledCounter({
     name: 'switchyard_requests_total',
     help: 'Requests answered, by endpoint, public model, provider and HTTP status.',
     labelNames: ['endpoint', 'model', 'provider', 'status'] as const,
@@ -57,34 +66,34 @@ export class GatewayMetrics {
     labelNames: ['endpoint', 'code'] as const,
     registers: [this.registry],
   });
-  private readonly attempts = new Counter({
+  private readonly attempts = new PulledCounter({
     name: 'switchyard_upstream_attempts_total',
     help: 'Upstream attempts by provider and outcome (ok or an error code).',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
-  private readonly duration = new Histogram({
+  private readonly duration = new PulledHistogram({
     name: 'gen_ai_client_operation_duration_seconds',
     help: 'Request duration from arrival to the last byte, seconds.',
     labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
     buckets: latencyBuckets,
     registers: [this.registry],
   });
-  private readonly ttft = new Histogram({
+  private readonly ttft = new PulledHistogram({
     name: 'gen_ai_server_time_to_first_token_seconds',
     help: 'Time from arrival to the first token (streams) or the full answer (non-stream), seconds.',
     labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
     buckets: latencyBuckets,
     registers: [this.registry],
   });
-  private readonly tokenUsage = new Histogram({
+  private readonly tokenUsage = new PulledHistogram({
     name: 'gen_ai_client_token_usage',
     help: 'Tokens per request by type (input, output).',
     labelNames: ['gen_ai_token_type', 'gen_ai_request_model', 'gen_ai_provider_name'] as const,
     buckets: tokenBuckets,
     registers: [this.registry],
   });
-  private readonly tokens = new Counter({
+  private readonly tokens = new PulledCounter({
     name: 'switchyard_tokens_total',
     help: 'Tokens processed by type (input, output, cached_input).',
     labelNames: ['type', 'model', 'provider'] as const,
@@ -102,7 +111,7 @@ export class GatewayMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
-  private readonly cost = new Counter({
+  private readonly cost = new PulledCounter({
     name: 'switchyard_cost_usd_total',
     help: 'Spend in USD by public model and provider (requests whose price is known).',
     labelNames: ['model', 'provider'] as const,
@@ -142,33 +151,42 @@ export class GatewayMetrics {
     registers: [this.registry],
     collect: () => this.expireBudgetSeries(Date.now()),
   });
-  readonly inFlight = new Gauge({
+  private readonly inFlight: Gauge = new Gauge({
     name: 'switchyard_in_flight_requests',
     help: 'Requests being served now (streams included).',
     registers: [this.registry],
+    collect: () => {
+      this.inFlight.set(this.requestsInFlight);
+    },
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** A request began (dispatch); `requestEnded` follows once per request. */
+  requestStarted(): void {
+    this.requestsInFlight += 1;
+  }
+
+  requestEnded(): void {
+    this.requestsInFlight -= 1;
+  }
+
   /** Called once per request, when its last byte was sent (or it failed). */
   recordRequest(ctx: GatewayContext, status: number, errorCode?: string): void {
     const model = ctx.model ?? ctx.requestedModel ?? 'none';
     const provider = ctx.provider ?? 'none';
-    this.counter(this.requests, `r\u0000${ctx.endpoint}\u0000${model}\u0000${provider}\u0000${status}`, () => ({
-      endpoint: ctx.endpoint,
-      model,
-      provider,
-      status,
-    })).inc();
-    if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
-    for (const attempt of ctx.attempts) {
-      const outcome = attempt.errorCode ?? 'ok';
-      this.counter(this.attempts, `a\u0000${attempt.provider}\u0000${outcome}`, () => ({ provider: attempt.provider, outcome })).inc();
-    }
-    if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
     const series = this.seriesFor(ctx.endpoint, model, provider);
+    let requests = series.requests.get(status);
+    if (requests === undefined) {
+      requests = this.requests.series({ endpoint: ctx.endpoint, model, provider, status });
+      series.requests.set(status, requests);
+    }
+    requests.inc();
+    if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
+    for (const attempt of ctx.attempts) this.attemptCounter(attempt.provider, attempt.errorCode ?? 'ok').inc();
+    if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
     series.duration.observe((performance.now() - ctx.startedAt) / 1000);
     if (ctx.ttftMs !== undefined) series.ttft.observe(ctx.ttftMs / 1000);
     if (ctx.costUsd !== undefined && ctx.costUsd > 0) series.cost.inc(ctx.costUsd);
@@ -182,37 +200,51 @@ export class GatewayMetrics {
     if (cached) series.cachedTokens.inc(cached);
   }
 
-  /** A counter's child for one label set, bound on first use. */
-  private counter<T extends string>(counter: Counter<T>, key: string, labels: () => Partial<Record<T, string | number>>): Incrementer {
-    let child = this.counters.get(key);
-    if (child === undefined) {
-      child = counter.labels(labels());
-      this.counters.set(key, child);
+  private attemptCounter(provider: string, outcome: string): Incrementer {
+    let byOutcome = this.attemptSeries.get(provider);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      this.attemptSeries.set(provider, byOutcome);
     }
-    return child;
+    let counter = byOutcome.get(outcome);
+    if (counter === undefined) {
+      counter = this.attempts.series({ provider, outcome });
+      byOutcome.set(outcome, counter);
+    }
+    return counter;
   }
 
   /**
-   * The per-(operation, model, provider) children, bound once: prom-client otherwise validates and hashes the
-   * label set on every observation, several times per request. Bounded by the configured models × providers.
+   * The per-(operation, model, provider) series, bound once (pulled-series.ts: recording is plain arithmetic; a
+   * series bound but never recorded is not rendered, e.g. the histograms of `models` requests).
    */
   private seriesFor(operation: string, model: string, provider: string): RequestSeries {
-    const key = `${operation}\u0000${model}\u0000${provider}`;
-    let series = this.series.get(key);
+    let byModel = this.series.get(operation);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.series.set(operation, byModel);
+    }
+    let byProvider = byModel.get(model);
+    if (byProvider === undefined) {
+      byProvider = new Map();
+      byModel.set(model, byProvider);
+    }
+    let series = byProvider.get(provider);
     if (series === undefined) {
       const labels = { gen_ai_operation_name: operation, gen_ai_request_model: model, gen_ai_provider_name: provider };
       const tokenLabels = { gen_ai_request_model: model, gen_ai_provider_name: provider };
       series = {
-        duration: this.duration.labels(labels),
-        ttft: this.ttft.labels(labels),
-        inputUsage: this.tokenUsage.labels({ ...tokenLabels, gen_ai_token_type: 'input' }),
-        outputUsage: this.tokenUsage.labels({ ...tokenLabels, gen_ai_token_type: 'output' }),
-        inputTokens: this.tokens.labels({ type: 'input', model, provider }),
-        outputTokens: this.tokens.labels({ type: 'output', model, provider }),
-        cachedTokens: this.tokens.labels({ type: 'cached_input', model, provider }),
-        cost: this.cost.labels({ model, provider }),
+        requests: new Map(),
+        duration: this.duration.series(labels),
+        ttft: this.ttft.series(labels),
+        inputUsage: this.tokenUsage.series({ ...tokenLabels, gen_ai_token_type: 'input' }),
+        outputUsage: this.tokenUsage.series({ ...tokenLabels, gen_ai_token_type: 'output' }),
+        inputTokens: this.tokens.series({ type: 'input', model, provider }),
+        outputTokens: this.tokens.series({ type: 'output', model, provider }),
+        cachedTokens: this.tokens.series({ type: 'cached_input', model, provider }),
+        cost: this.cost.series({ model, provider }),
       };
-      this.series.set(key, series);
+      byProvider.set(provider, series);
     }
     return series;
   }

@@ -19,12 +19,9 @@ export interface AttemptSignal {
   dispose(): void;
 }
 
-const untimed = (request: AbortSignal): AttemptSignal => ({
-  signal: request,
-  firstByte() {},
-  timeoutError: () => undefined,
-  dispose() {},
-});
+const nothing = (): undefined => undefined;
+/** Per attempt without a first-byte limit (the common case): one small object, its functions shared. */
+const untimed = (request: AbortSignal): AttemptSignal => ({ signal: request, firstByte: nothing, timeoutError: nothing, dispose: nothing });
 
 /** Without `firstByteTimeoutMs` the request's own signal is used as it is: nothing to allocate. */
 export function attemptSignal(
@@ -35,14 +32,15 @@ export function attemptSignal(
 ): AttemptSignal {
   if (firstByteTimeoutMs === undefined || request.aborted) return untimed(request);
   const controller = new AbortController();
-  const timeout = new GatewayError('upstream_timeout', `Upstream ${provider} sent no first byte within ${firstByteTimeoutMs} ms.`, {
-    retryable: true,
-  });
+  // Made only when the limit fires: an Error captures a stack trace, too dear for every attempt that gets its byte.
+  let timeout: GatewayError | undefined;
   const follow = () => controller.abort(request.reason);
   request.addEventListener('abort', follow, { once: true });
   let timer: TimerHandle | undefined = timers.setTimeout(() => {
     timer = undefined;
-    if (!request.aborted) controller.abort(timeout);
+    if (request.aborted) return;
+    timeout = new GatewayError('upstream_timeout', `Upstream ${provider} sent no first byte within ${firstByteTimeoutMs} ms.`, { retryable: true });
+    controller.abort(timeout);
   }, firstByteTimeoutMs);
   const stopTimer = () => {
     if (timer === undefined) return;
@@ -52,7 +50,7 @@ export function attemptSignal(
   return {
     signal: controller.signal,
     firstByte: stopTimer,
-    timeoutError: () => (controller.signal.reason === timeout ? timeout : undefined),
+    timeoutError: () => (timeout !== undefined && controller.signal.reason === timeout ? timeout : undefined),
     dispose() {
       stopTimer();
       request.removeEventListener('abort', follow);

@@ -68,15 +68,16 @@ export async function runAttempts<T>(
       });
       continue;
     }
-    const tried = new Set<string>();
-    const excluded = new Set<string>();
+    // Made on the first failure: most requests are served by their first attempt and need neither.
+    let tried: Set<string> | undefined;
+    let excluded: Set<string> | undefined;
     for (let turn = 0; turn < settings.maxAttempts; turn++) {
       const deployment = order[turn % order.length]!;
-      if (excluded.has(deployment.id)) continue;
+      if (excluded?.has(deployment.id) === true) continue;
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       if (ctx.attempts.length > 0) {
         let wait = 0;
-        if (tried.has(deployment.id) && lastError !== undefined) {
+        if (tried?.has(deployment.id) === true && lastError !== undefined) {
           wait = retryDelayMs(lastError, retries + 1, settings.backoff, resilience.random);
           // An upstream asking for a longer pause than we back off is not retried here: the caller hears it.
           if (lastError.retryAfterSeconds !== undefined && wait > settings.backoff.maxDelayMs) {
@@ -97,16 +98,18 @@ export async function runAttempts<T>(
         retries += 1;
         await pause(wait, ctx.signal);
       }
-      if (!tried.has(deployment.id)) resilience.budgets.get(deployment.id).recordRequest();
-      tried.add(deployment.id);
+      const retried = tried?.has(deployment.id) === true;
+      if (!retried) resilience.budgets.get(deployment.id).recordRequest();
       const outcome = await tryDeployment(ctx, resilience, model, deployment, attempt);
       if (outcome.served) return outcome.served;
       const { error } = outcome;
+      tried ??= new Set();
+      tried.add(deployment.id);
       if (!shouldTryNext(error)) throw error;
       lastError = error;
       lastFailed = deployment.id;
       // Shed by its concurrency gate: queueing there again would undo the shedding; other deployments may have room.
-      if (!error.retryable || error.code === 'overloaded') excluded.add(deployment.id);
+      if (!error.retryable || error.code === 'overloaded') (excluded ??= new Set()).add(deployment.id);
       const kind = conditionalKind[error.code];
       if (kind !== undefined) chain.addConditional(position, model, kind);
       // This model's other deployments share its context window and content policy: go to the fallbacks.
@@ -175,8 +178,9 @@ async function tryDeployment<T>(
   if (Number.isFinite(remaining) || configured !== undefined) {
     call.firstByteTimeoutMs = Math.max(1, attemptFirstByteTimeoutMs(remaining, configured));
   }
+  const candidate: Candidate = { model, deployment };
   try {
-    const value = await attempt({ model, deployment }, call);
+    const value = await attempt(candidate, call);
     guard.firstByte();
     const latencyMs = performance.now() - record.startedAt;
     record.durationMs = latencyMs;
@@ -192,7 +196,7 @@ async function tryDeployment<T>(
       finishStats({ ok, latencyMs });
       if (!ctx.signal.aborted) resilience.outages.record(id, ok);
     };
-    return { served: { candidate: { model, deployment }, value, settle } };
+    return { served: { candidate, value, settle } };
   } catch (thrown) {
     guard.dispose();
     release?.();

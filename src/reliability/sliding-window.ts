@@ -29,13 +29,18 @@ export class SlidingCounts<K extends string> {
     this.counts[key][slot]! += amount;
   }
 
+  /** Called on every breaker failure and outage-detector record (per attempt): plain loops, one object. */
   totals(now: number): Record<K, number> {
     const current = Math.floor(now / this.bucketMs);
-    const totals = Object.fromEntries(this.keys.map((key) => [key, 0])) as Record<K, number>;
-    for (let slot = 0; slot < this.bucketCount; slot++) {
-      const id = this.bucketIds[slot]!;
-      if (id <= current - this.bucketCount || id > current) continue;
-      for (const key of this.keys) totals[key] += this.counts[key][slot]!;
+    const totals = {} as Record<K, number>;
+    for (const key of this.keys) {
+      const counts = this.counts[key];
+      let total = 0;
+      for (let slot = 0; slot < this.bucketCount; slot++) {
+        const id = this.bucketIds[slot]!;
+        if (id > current - this.bucketCount && id <= current) total += counts[slot]!;
+      }
+      totals[key] = total;
     }
     return totals;
   }

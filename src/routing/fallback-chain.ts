@@ -44,8 +44,13 @@ export class FallbackChain {
     return this.models[position];
   }
 
-  deploymentsOf(model: ModelRoute): Deployment[] {
-    return model.deployments.filter((deployment) => supports(deployment.adapter, this.operation));
+  /** Runs a few times per request: when every deployment supports the operation (always for chat), the model's own list, read-only. */
+  deploymentsOf(model: ModelRoute): readonly Deployment[] {
+    const { deployments } = model;
+    for (const deployment of deployments) {
+      if (!supports(deployment.adapter, this.operation)) return deployments.filter((each) => supports(each.adapter, this.operation));
+    }
+    return deployments;
   }
 
   /** After `model` (at `position`) failed with `kind`, its conditional fallbacks go next. */
