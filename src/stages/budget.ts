@@ -12,9 +12,9 @@
  * When the counter store fails (bounded by its timeout), `fail_open` serves the request unreserved and counts its
  * cost once the store answers again (`UncountedSpend`); otherwise 503 `budget_unavailable` with retry-after.
  */
-import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
+import { nextLeaseId } from '../core/lease-ids.js';
 import type { Budget } from '../core/tenancy.js';
 import { counterKey, counterTtlMs, nanosCeil, nanosOf, periodOf, usdOf, type BudgetPeriod } from '../budgets/period.js';
 import type { BudgetCounter, BudgetState, Reservation, SettleOutcome, WallClock } from '../budgets/types.js';
@@ -168,7 +168,7 @@ export function budgetStage(options: BudgetStageOptions) {
       const settlements = lines.map((line) => ({ key: line.key, limit: line.limit, ttlMs: line.ttlMs, spent }));
       const report = (outcomes: SettleOutcome[]) => alertOn(ctx, lines, outcomes);
       counter
-        .settle(settlements, leaseId ?? randomUUID(), settings.thresholds)
+        .settle(settlements, leaseId ?? nextLeaseId(), settings.thresholds)
         .then((outcomes) => {
           // Spent only: this replica does not see the other requests' reservations at settlement.
           standing(ctx, lines, (index) => outcomes[index]!.spent);
@@ -226,7 +226,7 @@ export function budgetStage(options: BudgetStageOptions) {
       return undefined;
     }
     if (!seeded) await options.ready;
-    const leaseId = randomUUID();
+    const leaseId = nextLeaseId();
     try {
       const { amount, model: downgrade } = await reserve(ctx, lines, model, tokens, settings, at, leaseId);
       ctx.settleSpend = settleWith(ctx, lines, leaseId, amount, settings);
