@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Micro-benchmark of the admission stages on one core, no I/O (bench/RESULTS.md "Admission stages"): key auth
-// (key cache resolve), the rate-limit stage with the memory limiter and the budget stage with the memory counter,
+// (the key cache's resolve), the rate-limit stage with the memory limiter and the budget stage with the memory counter,
 // then the end-of-request release, reconcile and settle, as a full-embedded request does them. Reads dist/.
 //   npm run build && node --expose-gc bench/admission-micro.mjs [requests]     (ADMISSION_DIST=<dir>: another build)
 import { URL } from 'node:url';
@@ -12,28 +12,17 @@ const { budgetStage } = await import(`${dist}/stages/budget.js`);
 const { MemoryRateLimiter } = await import(`${dist}/limits/memory-limiter.js`);
 const { MemoryBudgetCounter } = await import(`${dist}/budgets/memory-counter.js`);
 const { createContext } = await import(`${dist}/core/context.js`);
-const { keyHasher } = await import(`${dist}/stores/key-secret.js`);
+const { openMemoryStores } = await import(`${dist}/stores/memory/index.js`);
+const { KeyCache } = await import(`${dist}/stores/key-cache.js`);
 
 const requests = Number(process.argv[2] ?? 200_000);
-const secret = 'sk-sy-ikUsYWJGLb6qwI1OJDpN92kFEe895NJZ4bPvVJbqjVc';
-const hashKey = keyHasher('bench-pepper-not-a-secret-0000');
 const limits = { requests_per_minute: 100_000_000, tokens_per_minute: 10_000_000_000, concurrent_requests: 100_000 };
 const budget = { amount_usd: 1_000_000, period: 'day', on_exhausted: 'block' };
-const tenant = { id: 'bench', name: 'bench', tier: null, limits, budget, metadata: {}, version: 1, createdAt: new Date() };
-const key = {
-  id: 'key_0mx2zoszl00000yFPK8DSNy', tenantId: 'bench', name: 'bench', keyPrefix: secret.slice(0, 12), keyHash: hashKey(secret),
-  scopes: {}, tier: null, limits, budget, metadata: {}, version: 1, expiresAt: null, revokedAt: null, createdAt: new Date(), lastUsedAt: null,
-};
-// The key cache's resolve(): the peppered hash, then a map read (src/stores/key-cache.ts).
-const byHash = new Map([[key.keyHash, key]]);
-const directory = {
-  hasTenants: true,
-  resolve: (presented) => {
-    const found = byHash.get(hashKey(presented));
-    return found === undefined ? undefined : { key: found, tenant };
-  },
-  markUsed: () => undefined,
-};
+// The gateway's key cache over the memory store: resolve() is what authenticate runs per request.
+const stores = openMemoryStores('bench-pepper-not-a-secret-0000');
+await stores.tenants.create({ id: 'bench', name: 'bench', limits, budget });
+const { secret } = await stores.keys.create('bench', { name: 'bench', limits, budget });
+const directory = await KeyCache.start(stores, { log: { info: () => undefined, warn: () => undefined, error: () => undefined }, flushMs: 3_600_000 });
 const price = { input: 0.15, output: 0.6 };
 const route = { name: 'gpt-4o-mini', kind: 'chat', deployments: [{ prices: { at: () => price, nextChangeAfter: () => Infinity } }], fallbacks: [], fallbacksOn: {} };
 const routes = { models: new Map([[route.name, route]]), aliases: new Map() };
@@ -81,3 +70,4 @@ for (let round = 0; round < 3; round++) {
       `rate limits ${(limitsOnly - auth).toFixed(2)}, budget ${(all - limitsOnly).toFixed(2)}, admission total ${(all - ctx).toFixed(2)}`,
   );
 }
+await directory.close();
