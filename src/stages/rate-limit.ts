@@ -41,8 +41,6 @@ interface Plan {
   tokens: RateCheck[];
   slots: ConcurrencyCheck[];
   slotKeys: string[];
-  /** requests/min charges given back (cost −1): the refund of a refused request. */
-  requestRefunds: RateCheck[];
   /** The `fail_open` of each scope that has a limit (undefined: the config's). */
   failOpen: (boolean | undefined)[];
   /** No limit on either scope. */
@@ -50,7 +48,7 @@ interface Plan {
 }
 
 function planOf(key: ApiKey, tenant: Tenant): Plan {
-  const plan: Plan = { requests: [], tokens: [], slots: [], slotKeys: [], requestRefunds: [], failOpen: [], none: true };
+  const plan: Plan = { requests: [], tokens: [], slots: [], slotKeys: [], failOpen: [], none: true };
   const scopes: [scope: string, id: string, limits: Limits][] = [
     ['key', key.id, key.limits],
     ['tenant', tenant.id, tenant.limits],
@@ -63,7 +61,6 @@ function planOf(key: ApiKey, tenant: Tenant): Plan {
     if (rpm !== undefined || tpm !== undefined || concurrent !== undefined) plan.failOpen.push(limits.fail_open);
   }
   plan.slotKeys = plan.slots.map((slot) => slot.key);
-  plan.requestRefunds = plan.requests.map((check) => ({ ...check, cost: -1 }));
   plan.none = plan.failOpen.length === 0;
   return plan;
 }
