@@ -3,7 +3,7 @@
  * the sliding window (`memory-rates.ts`).
  */
 import { GcraRates, SlidingWindowRates, type MemoryRates } from './memory-rates.js';
-import type { ConcurrencyCheck, ConcurrencyOutcome, RateAlgorithm, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
+import type { AdmissionOutcome, ConcurrencyCheck, ConcurrencyOutcome, RateAlgorithm, RateCheck, RateLimiter, RateOutcome, WallClock } from './types.js';
 
 // Expired records are swept every this many operations, so idle keys do not pile up.
 const SWEEP_EVERY = 1024;
@@ -36,17 +36,34 @@ export class MemoryRateLimiter implements RateLimiter {
     const now = this.now();
     this.maybeSweep(now);
     const held = checks.map((check) => this.live(check.key, now));
-    const roomy = checks.map((check, index) => held[index]!.size + (held[index]!.has(leaseId) ? 0 : 1) <= check.limit);
+    const roomy = this.roomy(checks, held, leaseId);
     const allowed = roomy.every(Boolean);
-    if (allowed) {
-      checks.forEach((check, index) => {
-        held[index]!.set(leaseId, now + ttlMs);
-        this.leases.set(check.key, held[index]!);
-      });
-    }
-    return Promise.resolve({
-      allowed,
-      decisions: checks.map((check, index) => ({ allowed: roomy[index]!, limit: check.limit, active: held[index]!.size })),
+    if (allowed) this.take(checks, held, leaseId, now + ttlMs);
+    return Promise.resolve(slotsOutcome(allowed, checks, held, roomy));
+  }
+
+  admit(slots: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number, checks: readonly RateCheck[]): Promise<AdmissionOutcome> {
+    const now = this.now();
+    this.maybeSweep(now);
+    const held = slots.map((check) => this.live(check.key, now));
+    const roomy = this.roomy(slots, held, leaseId);
+    const slotsAllowed = roomy.every(Boolean);
+    // The rates are charged only if the slots can be taken too: all or nothing.
+    const rates = this.rates.check(checks, now, slotsAllowed);
+    const allowed = slotsAllowed && rates.allowed;
+    if (allowed) this.take(slots, held, leaseId, now + ttlMs);
+    return Promise.resolve({ allowed, slots: slotsOutcome(slotsAllowed, slots, held, roomy), rates });
+  }
+
+  /** Whether each limit has a slot for `leaseId`, given the leases it holds. */
+  private roomy(checks: readonly ConcurrencyCheck[], held: readonly Map<string, number>[], leaseId: string): boolean[] {
+    return checks.map((check, index) => held[index]!.size + (held[index]!.has(leaseId) ? 0 : 1) <= check.limit);
+  }
+
+  private take(checks: readonly ConcurrencyCheck[], held: readonly Map<string, number>[], leaseId: string, expiresAt: number): void {
+    checks.forEach((check, index) => {
+      held[index]!.set(leaseId, expiresAt);
+      this.leases.set(check.key, held[index]!);
     });
   }
 
@@ -81,4 +98,13 @@ export class MemoryRateLimiter implements RateLimiter {
     this.rates.sweep(now);
     for (const key of [...this.leases.keys()]) if (this.live(key, now).size === 0) this.leases.delete(key);
   }
+}
+
+function slotsOutcome(
+  allowed: boolean,
+  checks: readonly ConcurrencyCheck[],
+  held: readonly Map<string, number>[],
+  roomy: readonly boolean[],
+): ConcurrencyOutcome {
+  return { allowed, decisions: checks.map((check, index) => ({ allowed: roomy[index]!, limit: check.limit, active: held[index]!.size })) };
 }

@@ -7,7 +7,8 @@ import { SlidingLog } from './sliding-window.js';
 import type { RateCheck, RateOutcome } from './types.js';
 
 export interface MemoryRates {
-  check(checks: readonly RateCheck[], now: number): RateOutcome;
+  /** Charges when every check has room and `mayCharge` (false: decide only, as when a slot was refused). */
+  check(checks: readonly RateCheck[], now: number, mayCharge?: boolean): RateOutcome;
   adjust(checks: readonly RateCheck[], now: number, charge: string | undefined): void;
   /** Forgets the limits that are full again. */
   sweep(now: number): void;
@@ -17,10 +18,10 @@ export interface MemoryRates {
 export class GcraRates implements MemoryRates {
   private readonly tats = new Map<string, number>();
 
-  check(checks: readonly RateCheck[], now: number): RateOutcome {
+  check(checks: readonly RateCheck[], now: number, mayCharge = true): RateOutcome {
     const steps: GcraStep[] = checks.map((check) => gcra(this.tats.get(check.key), now, check.limit, check.cost));
     const allowed = steps.every((step) => step.decision.allowed);
-    if (allowed) checks.forEach((check, index) => this.tats.set(check.key, steps[index]!.tat));
+    if (allowed && mayCharge) checks.forEach((check, index) => this.tats.set(check.key, steps[index]!.tat));
     return { allowed, decisions: steps.map((step) => step.decision) };
   }
 
@@ -49,14 +50,14 @@ export class SlidingWindowRates implements MemoryRates {
   /** Names charges: each log's entries carry increasing sequences, so `adjust` finds one by binary search. */
   private sequence = 0;
 
-  check(checks: readonly RateCheck[], now: number): RateOutcome {
+  check(checks: readonly RateCheck[], now: number, mayCharge = true): RateOutcome {
     const decisions: RateDecision[] = checks.map((check) => {
       const log = this.logs.get(check.key);
       log?.expire(now);
       return (log ?? EMPTY).decide(now, check.limit, check.cost);
     });
     const allowed = decisions.every((decision) => decision.allowed);
-    if (!allowed) return { allowed, decisions };
+    if (!allowed || !mayCharge) return { allowed, decisions };
     this.sequence += 1;
     for (const check of checks) if (check.cost > 0) this.logOf(check).append(now, check.cost, this.sequence);
     return { allowed, decisions, charge: String(this.sequence) };

@@ -10,9 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { Availability } from '../core/availability.js';
 import { BoundedRedis, RedisScript } from '../stores/redis/bounded-redis.js';
 import { gcra } from './gcra.js';
+import { ADMIT_SCRIPT, SLIDING_ADMIT_SCRIPT } from './redis-admit-scripts.js';
 import { ACQUIRE_SCRIPT, ADJUST_SCRIPT, GCRA_SCRIPT, RELEASE_ADJUST_SCRIPT } from './redis-scripts.js';
 import { SLIDING_ADJUST_SCRIPT, SLIDING_CHECK_SCRIPT, SLIDING_RELEASE_ADJUST_SCRIPT } from './redis-sliding-scripts.js';
-import type { ConcurrencyCheck, ConcurrencyOutcome, RateAlgorithm, RateCheck, RateDecision, RateLimiter, RateOutcome, WallClock } from './types.js';
+import type { AdmissionOutcome, ConcurrencyCheck, ConcurrencyOutcome, RateAlgorithm, RateCheck, RateDecision, RateLimiter, RateOutcome, WallClock } from './types.js';
 
 export interface RedisLimiterOptions {
   url: string;
@@ -37,6 +38,8 @@ const slidingCheckScript = new RedisScript(SLIDING_CHECK_SCRIPT);
 const slidingAdjustScript = new RedisScript(SLIDING_ADJUST_SCRIPT);
 const releaseAdjustScript = new RedisScript(RELEASE_ADJUST_SCRIPT);
 const slidingReleaseAdjustScript = new RedisScript(SLIDING_RELEASE_ADJUST_SCRIPT);
+const admitScript = new RedisScript(ADMIT_SCRIPT);
+const slidingAdmitScript = new RedisScript(SLIDING_ADMIT_SCRIPT);
 
 export class RateLimiterUnavailable extends Error {
   override readonly name = 'RateLimiterUnavailable';
@@ -69,12 +72,7 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.sliding) return this.checkSliding(checks);
     const args = checks.flatMap((check) => [String(check.limit), String(check.cost)]);
     const reply = await this.run(gcraScript, checks.map((check) => this.prefix + check.key), args);
-    const now = Number(reply[1]);
-    const decisions = checks.map((check, index) => {
-      const found = String(reply[2 + index]);
-      return gcra(found === '' ? undefined : Number(found), now, check.limit, check.cost).decision;
-    });
-    return { allowed: Number(reply[0]) === 1, decisions };
+    return { allowed: Number(reply[0]) === 1, decisions: gcraDecisions(checks, reply, 1) };
   }
 
   async adjust(checks: readonly RateCheck[], charge?: string): Promise<void> {
@@ -99,6 +97,38 @@ export class RedisRateLimiter implements RateLimiter {
         limit: check.limit,
         active: Number(reply[2 + 2 * index]),
       })),
+    };
+  }
+
+  /** One script call: the slots and the rates decided together, then taken together or not at all. */
+  async admit(slots: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number, checks: readonly RateCheck[]): Promise<AdmissionOutcome> {
+    const keys: string[] = [];
+    const args = [String(slots.length), leaseId, String(Math.ceil(ttlMs))];
+    for (const slot of slots) {
+      keys.push(this.prefix + slot.key);
+      args.push(String(slot.limit));
+    }
+    const charge = this.sliding ? this.nextCharge() : undefined;
+    if (charge !== undefined) args.push(charge);
+    for (const check of checks) {
+      keys.push(this.sliding ? this.logKey(check) : this.prefix + check.key);
+      args.push(String(check.limit), String(this.sliding ? Math.round(check.cost) : check.cost));
+    }
+    const reply = await this.run(this.sliding ? slidingAdmitScript : admitScript, keys, args);
+    const slotsAllowed = Number(reply[0]) === 1;
+    const ratesAllowed = Number(reply[1]) === 1;
+    const allowed = slotsAllowed && ratesAllowed;
+    const decisions = slots.map((slot, index) => ({
+      allowed: Number(reply[2 + 2 * index]) === 1,
+      limit: slot.limit,
+      active: Number(reply[3 + 2 * index]),
+    }));
+    const at = 2 + 2 * slots.length;
+    const rates = this.sliding ? slidingDecisions(checks, reply, at) : gcraDecisions(checks, reply, at);
+    return {
+      allowed,
+      slots: { allowed: slotsAllowed, decisions },
+      rates: allowed && charge !== undefined ? { allowed: ratesAllowed, decisions: rates, charge } : { allowed: ratesAllowed, decisions: rates },
     };
   }
 
@@ -130,13 +160,7 @@ export class RedisRateLimiter implements RateLimiter {
     const args = [charge, ...checks.flatMap((check) => [String(check.limit), String(Math.round(check.cost))])];
     const reply = await this.run(slidingCheckScript, checks.map((check) => this.logKey(check)), args);
     const allowed = Number(reply[0]) === 1;
-    const decisions = checks.map((check, index): RateDecision => ({
-      allowed: Number(reply[1 + 4 * index]) === 1,
-      limit: check.limit,
-      remaining: Number(reply[2 + 4 * index]),
-      resetMs: Number(reply[3 + 4 * index]),
-      retryAfterMs: Number(reply[4 + 4 * index]),
-    }));
+    const decisions = slidingDecisions(checks, reply, 1);
     return allowed ? { allowed, decisions, charge } : { allowed, decisions };
   }
 
@@ -156,4 +180,24 @@ export class RedisRateLimiter implements RateLimiter {
     if (!Array.isArray(reply)) throw new RateLimiterUnavailable('Unexpected reply from the rate-limit script.');
     return reply as Reply;
   }
+}
+
+/** GCRA decisions from a reply holding, from `at`: now, then each limit's stored tat as found ('' when none). */
+function gcraDecisions(checks: readonly RateCheck[], reply: Reply, at: number): RateDecision[] {
+  const now = Number(reply[at]);
+  return checks.map((check, index) => {
+    const found = String(reply[at + 1 + index]);
+    return gcra(found === '' ? undefined : Number(found), now, check.limit, check.cost).decision;
+  });
+}
+
+/** Sliding-window decisions from a reply holding, from `at`, per limit: had room, remaining, reset, retry. */
+function slidingDecisions(checks: readonly RateCheck[], reply: Reply, at: number): RateDecision[] {
+  return checks.map((check, index) => ({
+    allowed: Number(reply[at + 4 * index]) === 1,
+    limit: check.limit,
+    remaining: Number(reply[at + 1 + 4 * index]),
+    resetMs: Number(reply[at + 2 + 4 * index]),
+    retryAfterMs: Number(reply[at + 3 + 4 * index]),
+  }));
 }

@@ -14,28 +14,39 @@ if not now then
 end`;
 
 /**
- * GCRA over every KEYS[i] at once, all or nothing: the step in gcra.ts (same operations, same order, so the
- * TypeScript decision computed from the reply matches). ARGV[2i], ARGV[2i+1]: limit and cost of KEYS[i].
- * Replies 1/0 (allowed), now, then each key's stored tat as found ('' when none).
+ * GCRA's decision over KEYS[first + i], nothing written yet: the step in gcra.ts (same operations, same order, so
+ * the TypeScript decision computed from the reply matches). ARGV[base + 2i], ARGV[base + 2i + 1]: limit and cost
+ * of KEYS[first + i]. Sets `allowed` (every limit had room), `found` (each stored tat, '' when none) and `nexts`.
  */
-export const GCRA_SCRIPT = `${NOW}
+export const GCRA_DECIDE = `
 local period = 60000
 local found, nexts = {}, {}
 local allowed = 1
-for i, key in ipairs(KEYS) do
-  local limit = tonumber(ARGV[2 * i])
-  local cost = tonumber(ARGV[2 * i + 1])
+for i = 1, #KEYS - first do
+  local key = KEYS[first + i]
+  local limit = tonumber(ARGV[base + 2 * i])
+  local cost = tonumber(ARGV[base + 2 * i + 1])
   local tat = tonumber(redis.call('GET', key))
   found[i] = tat and string.format('%.3f', tat) or ''
-  local base = math.max(tat or now, now)
-  nexts[i] = base + cost * (period / limit)
+  local start = math.max(tat or now, now)
+  nexts[i] = start + cost * (period / limit)
   if now < nexts[i] - period then allowed = 0 end
-end
-if allowed == 1 then
-  for i, key in ipairs(KEYS) do
-    redis.call('SET', key, string.format('%.3f', nexts[i]), 'PX', math.max(1, math.ceil(nexts[i] - now)))
-  end
-end
+end`;
+
+/** After GCRA_DECIDE, when the caller decided to charge: stores every limit's new tat. */
+export const GCRA_CHARGE = `
+for i = 1, #KEYS - first do
+  redis.call('SET', KEYS[first + i], string.format('%.3f', nexts[i]), 'PX', math.max(1, math.ceil(nexts[i] - now)))
+end`;
+
+/**
+ * GCRA over every KEYS[i] at once, all or nothing. ARGV[2i], ARGV[2i+1]: limit and cost of KEYS[i].
+ * Replies 1/0 (allowed), now, then each key's stored tat as found ('' when none).
+ */
+export const GCRA_SCRIPT = `${NOW}
+local first, base = 0, 0
+${GCRA_DECIDE}
+if allowed == 1 then ${GCRA_CHARGE} end
 local reply = { allowed, string.format('%.3f', now) }
 for i = 1, #KEYS do reply[#reply + 1] = found[i] end
 return reply`;
@@ -85,29 +96,45 @@ ${ADJUST_LOOP}
 return 1`;
 
 /**
- * Concurrency slots: KEYS[i] is a sorted set of lease ids scored by expiry. Expired leases are dropped, then a
- * slot is taken in every set or in none. ARGV[2]: lease id, ARGV[3]: ttl ms, ARGV[3+i]: limit of KEYS[i].
- * Replies 1/0 (allowed), then per key 1/0 (had room) and slots in use (after taking, when allowed).
+ * Concurrency slots, nothing written yet but expired leases dropped: KEYS[1..slots] are sorted sets of lease ids
+ * scored by expiry; ARGV[limitAt + i] is the limit of KEYS[i]. Sets `roomy` (per key 1/0: had a slot for
+ * `lease`), `held` (slots in use), `mine` (1 when `lease` holds one already) and `slotsAllowed`. Expects `slots`,
+ * `lease` and `limitAt`.
  */
-export const ACQUIRE_SCRIPT = `${NOW}
-local lease, ttl = ARGV[2], tonumber(ARGV[3])
+export const SLOTS_DECIDE = `
 local held, mine, roomy = {}, {}, {}
-local allowed = 1
-for i, key in ipairs(KEYS) do
+local slotsAllowed = 1
+for i = 1, slots do
+  local key = KEYS[i]
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   held[i] = redis.call('ZCARD', key)
   mine[i] = redis.call('ZSCORE', key, lease) and 1 or 0
-  roomy[i] = (held[i] + 1 - mine[i] <= tonumber(ARGV[3 + i])) and 1 or 0
-  if roomy[i] == 0 then allowed = 0 end
-end
-local reply = { allowed }
-for i, key in ipairs(KEYS) do
-  if allowed == 1 then
-    redis.call('ZADD', key, now + ttl, lease)
-    held[i] = held[i] + 1 - mine[i]
-    local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-    redis.call('PEXPIRE', key, math.max(1, math.ceil(tonumber(last[2]) - now)))
-  end
+  roomy[i] = (held[i] + 1 - mine[i] <= tonumber(ARGV[limitAt + i])) and 1 or 0
+  if roomy[i] == 0 then slotsAllowed = 0 end
+end`;
+
+/** After SLOTS_DECIDE, when the caller decided to take them: `lease` holds a slot in every set for `ttl` ms. */
+export const SLOTS_TAKE = `
+for i = 1, slots do
+  local key = KEYS[i]
+  redis.call('ZADD', key, now + ttl, lease)
+  held[i] = held[i] + 1 - mine[i]
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', key, math.max(1, math.ceil(tonumber(last[2]) - now)))
+end`;
+
+/**
+ * Concurrency slots: a slot is taken in every KEYS[i] or in none. ARGV[2]: lease id, ARGV[3]: ttl ms, ARGV[3+i]:
+ * limit of KEYS[i]. Replies 1/0 (allowed), then per key 1/0 (had room) and slots in use (after taking, when
+ * allowed).
+ */
+export const ACQUIRE_SCRIPT = `${NOW}
+local lease, ttl = ARGV[2], tonumber(ARGV[3])
+local slots, limitAt = #KEYS, 3
+${SLOTS_DECIDE}
+if slotsAllowed == 1 then ${SLOTS_TAKE} end
+local reply = { slotsAllowed }
+for i = 1, slots do
   reply[#reply + 1] = roomy[i]
   reply[#reply + 1] = held[i]
 end

@@ -9,8 +9,8 @@
  */
 import { NOW, RELEASE } from './redis-scripts.js';
 
-/** Shared by both scripts: dropping the charges that left the window, and the running sum. */
-const LOG = `
+/** Shared by every script here: dropping the charges that left the window, and the running sum. */
+export const LOG = `
 local window = 60000
 local cutoff = now - window
 
@@ -53,18 +53,25 @@ local function add(key, amounts, member, amount)
 end`;
 
 /**
- * All of KEYS at once, all or nothing. ARGV[2]: the charge's name (unique), ARGV[2i+1], ARGV[2i+2]: limit and
- * cost (whole numbers) of KEYS[i]. Replies 1/0 (allowed), then per key: 1/0 (had room), remaining, ms until
- * the limit is empty again, ms until this cost would fit (0 when it had room).
+ * The check's first half: what each limit KEYS[first + i] holds (charges that left the window dropped), and
+ * whether every one has room: `allowed`. ARGV[base + 1]: the charge's name, ARGV[base + 2i] and ARGV[base + 2i + 1]:
+ * limit and cost (whole numbers) of KEYS[first + i]. Expects `first` and `base`.
  */
-export const SLIDING_CHECK_SCRIPT = `${NOW}${LOG}
-local member = ARGV[2]
+export const SLIDING_DECIDE = `
+local member = ARGV[base + 1]
 local usedBy, allowed = {}, 1
-for i, key in ipairs(KEYS) do
+for i = 1, #KEYS - first do
+  local key = KEYS[first + i]
   usedBy[i] = used(key, key .. ':amounts')
-  if usedBy[i] + tonumber(ARGV[2 * i + 2]) > tonumber(ARGV[2 * i + 1]) then allowed = 0 end
-end
+  if usedBy[i] + tonumber(ARGV[base + 2 * i + 1]) > tonumber(ARGV[base + 2 * i]) then allowed = 0 end
+end`;
 
+/**
+ * The check's second half, after SLIDING_DECIDE: charges every limit when `charging` is 1 (the caller decides:
+ * `allowed`, and anything else that must hold with it), and appends to `reply`, per limit: 1/0 (had room),
+ * remaining, ms until the limit is empty again, ms until this cost would fit (0 when it had room).
+ */
+export const SLIDING_CHARGE = `
 -- ms until the oldest charges that hold excess have left (all of them, when even that is not enough).
 local function waitFor(key, amounts, excess)
   if redis.call('EXISTS', amounts) == 0 then
@@ -88,13 +95,13 @@ local function waitFor(key, amounts, excess)
   return window
 end
 
-local reply = { allowed }
-for i, key in ipairs(KEYS) do
+for i = 1, #KEYS - first do
+  local key = KEYS[first + i]
   local amounts = key .. ':amounts'
-  local limit, cost = tonumber(ARGV[2 * i + 1]), tonumber(ARGV[2 * i + 2])
+  local limit, cost = tonumber(ARGV[base + 2 * i]), tonumber(ARGV[base + 2 * i + 1])
   local fits = usedBy[i] + cost <= limit
   local after, reset, retry = usedBy[i], 0, 0
-  if allowed == 1 and cost > 0 then
+  if charging == 1 and cost > 0 then
     add(key, amounts, member, cost)
     after = after + cost
     reset = window
@@ -107,7 +114,19 @@ for i, key in ipairs(KEYS) do
   reply[#reply + 1] = math.max(0, limit - after)
   reply[#reply + 1] = reset
   reply[#reply + 1] = retry
-end
+end`;
+
+/**
+ * All of KEYS at once, all or nothing. ARGV[2]: the charge's name (unique), ARGV[2i+1], ARGV[2i+2]: limit and
+ * cost (whole numbers) of KEYS[i]. Replies 1/0 (allowed), then per key: 1/0 (had room), remaining, ms until
+ * the limit is empty again, ms until this cost would fit (0 when it had room).
+ */
+export const SLIDING_CHECK_SCRIPT = `${NOW}${LOG}
+local first, base = 0, 1
+${SLIDING_DECIDE}
+local charging = allowed
+local reply = { allowed }
+${SLIDING_CHARGE}
 return reply`;
 
 /**

@@ -48,6 +48,15 @@ export interface ConcurrencyOutcome {
   readonly decisions: readonly ConcurrencyDecision[];
 }
 
+export interface AdmissionOutcome {
+  /** Every slot and every rate had room: the lease holds its slots and the rates were charged. Else nothing was taken. */
+  readonly allowed: boolean;
+  /** Whether each slot had room (`allowed`: all of them); `active` as after taking when all was taken. */
+  readonly slots: ConcurrencyOutcome;
+  /** Whether each rate had room (`allowed`: all of them); `charge` present only when all was taken. */
+  readonly rates: RateOutcome;
+}
+
 export interface RateLimiter {
   /** Whether the store answers; absent for stores that cannot fail (memory). */
   readonly availability?: Availability;
@@ -64,6 +73,11 @@ export interface RateLimiter {
    * released, so a replica that crashed mid-request does not hold them for ever.
    */
   acquire(checks: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number): Promise<ConcurrencyOutcome>;
+  /**
+   * `acquire` and `check` as one all-or-nothing step: what a request does when it arrives (a shared store makes
+   * it one round trip and one atomic step). Either list may be empty.
+   */
+  admit(slots: readonly ConcurrencyCheck[], leaseId: string, ttlMs: number, checks: readonly RateCheck[]): Promise<AdmissionOutcome>;
   /** Gives back `leaseId`'s slots. Idempotent. */
   release(keys: readonly string[], leaseId: string): Promise<void>;
   /**

@@ -12,10 +12,10 @@
  * When the counter store fails (bounded by its timeout), `fail_open` serves the request unreserved and counts its
  * cost once the store answers again (`UncountedSpend`); otherwise 503 `budget_unavailable` with retry-after.
  */
-import { randomUUID } from 'node:crypto';
 import type { GatewayContext } from '../core/context.js';
 import { GatewayError } from '../core/errors.js';
-import type { Budget } from '../core/tenancy.js';
+import { nextLeaseId } from '../core/lease-ids.js';
+import type { ApiKey, Budget, Tenant } from '../core/tenancy.js';
 import { counterKey, counterTtlMs, nanosCeil, nanosOf, periodOf, usdOf, type BudgetPeriod } from '../budgets/period.js';
 import type { BudgetCounter, BudgetState, Reservation, SettleOutcome, WallClock } from '../budgets/types.js';
 import type { UncountedSpend } from '../budgets/uncounted-spend.js';
@@ -72,7 +72,6 @@ interface Line {
   period: BudgetPeriod;
   key: string;
   limit: number;
-  ttlMs: number;
 }
 
 const LEASE_MARGIN_MS = 5000;
@@ -103,17 +102,29 @@ export function budgetStage(options: BudgetStageOptions) {
   let seeded = options.ready === undefined;
   void options.ready?.then(() => (seeded = true));
 
+  /**
+   * Lines by key record, for the tenant record they were made with. Records are replaced on every change, and a
+   * line's period object is the same for every instant inside it (`periodOf`), so a cached line is reused until
+   * either record changes or its period ends.
+   */
+  const linesByKey = new WeakMap<ApiKey, { tenant: Tenant; lines: Line[] }>();
+
   function linesOf(ctx: GatewayContext, at: number): Line[] {
     if (ctx.caller?.kind !== 'key') return [];
     const { key, tenant } = ctx.caller;
+    const cached = linesByKey.get(key);
+    if (cached !== undefined && cached.tenant === tenant && cached.lines.every((line) => periodOf(line.budget.period, at) === line.period)) {
+      return cached.lines;
+    }
     const lines: Line[] = [];
     const add = (scope: Line['scope'], id: string, budget: Budget | null) => {
       if (budget === null) return;
       const period = periodOf(budget.period, at);
-      lines.push({ scope, budget, period, key: counterKey(scope, id, period), limit: nanosCeil(budget.amount_usd), ttlMs: counterTtlMs(period, at) });
+      lines.push({ scope, budget, period, key: counterKey(scope, id, period), limit: nanosCeil(budget.amount_usd) });
     };
     add('key', key.id, key.budget);
     add('tenant', tenant.id, tenant.budget);
+    linesByKey.set(key, { tenant, lines });
     return lines;
   }
 
@@ -156,7 +167,7 @@ export function budgetStage(options: BudgetStageOptions) {
    * The request's settlement: its real cost replaces the reservation held by `leaseId` (undefined: none is held,
    * the request was served fail-open). When the store cannot take it, the spend waits in `uncounted`.
    */
-  function settleWith(ctx: GatewayContext, lines: Line[], leaseId: string | undefined, amount: number, settings: BudgetSettings): () => void {
+  function settleWith(ctx: GatewayContext, lines: Line[], leaseId: string | undefined, amount: number, settings: BudgetSettings, at: number): () => void {
     let done = false;
     return () => {
       if (done) return;
@@ -165,10 +176,10 @@ export function budgetStage(options: BudgetStageOptions) {
       if (lines.length === 0) return;
       const spent = chargeOf(ctx, amount);
       if (leaseId === undefined && spent === 0) return;
-      const settlements = lines.map((line) => ({ key: line.key, limit: line.limit, ttlMs: line.ttlMs, spent }));
+      const settlements = lines.map((line) => ({ key: line.key, limit: line.limit, ttlMs: counterTtlMs(line.period, at), spent }));
       const report = (outcomes: SettleOutcome[]) => alertOn(ctx, lines, outcomes);
       counter
-        .settle(settlements, leaseId ?? randomUUID(), settings.thresholds)
+        .settle(settlements, leaseId ?? nextLeaseId(), settings.thresholds)
         .then((outcomes) => {
           // Spent only: this replica does not see the other requests' reservations at settlement.
           standing(ctx, lines, (index) => outcomes[index]!.spent);
@@ -191,7 +202,7 @@ export function budgetStage(options: BudgetStageOptions) {
     const ttl = leaseTtlMs(ctx);
     const amount = amountFor(model, tokens, settings, at);
     const plan = (mustFit: (line: Line) => boolean, value: number): Reservation[] =>
-      lines.map((line) => ({ key: line.key, limit: line.limit, ttlMs: line.ttlMs, amount: value, mustFit: mustFit(line) }));
+      lines.map((line) => ({ key: line.key, limit: line.limit, ttlMs: counterTtlMs(line.period, at), amount: value, mustFit: mustFit(line) }));
     const first = await counter.reserve(plan(() => true, amount), leaseId, ttl);
     standing(ctx, lines, (index) => first.states[index]!.spent + first.states[index]!.reserved);
     if (first.allowed) return { amount, model: undefined };
@@ -222,14 +233,14 @@ export function budgetStage(options: BudgetStageOptions) {
     const lines = linesOf(ctx, at);
     const settings = options.settings();
     if (lines.length === 0) {
-      ctx.settleSpend = settleWith(ctx, lines, undefined, 0, settings);
+      ctx.settleSpend = settleWith(ctx, lines, undefined, 0, settings, at);
       return undefined;
     }
     if (!seeded) await options.ready;
-    const leaseId = randomUUID();
+    const leaseId = nextLeaseId();
     try {
       const { amount, model: downgrade } = await reserve(ctx, lines, model, tokens, settings, at, leaseId);
-      ctx.settleSpend = settleWith(ctx, lines, leaseId, amount, settings);
+      ctx.settleSpend = settleWith(ctx, lines, leaseId, amount, settings, at);
       void options.uncounted?.settle();
       if (downgrade !== undefined) ctx.budgetDowngradedFrom = ctx.requestedModel ?? model.name;
       return downgrade;
@@ -237,11 +248,11 @@ export function budgetStage(options: BudgetStageOptions) {
       if (error instanceof GatewayError) throw error;
       options.onStoreError?.(error);
       if (!settings.failOpen) {
-        ctx.settleSpend = settleWith(ctx, [], undefined, 0, settings);
+        ctx.settleSpend = settleWith(ctx, [], undefined, 0, settings, at);
         throw new GatewayError('budget_unavailable', 'Budgets cannot be checked right now; try again shortly.', { retryAfterSeconds: 1, cause: error });
       }
       // Served without a reservation; its cost is counted when the store answers again.
-      ctx.settleSpend = settleWith(ctx, lines, undefined, amountFor(model, tokens, settings, at), settings);
+      ctx.settleSpend = settleWith(ctx, lines, undefined, amountFor(model, tokens, settings, at), settings, at);
       return undefined;
     }
   };

@@ -8,6 +8,7 @@
  * replaces a newer record) and revocation is final (a revoked id never comes back). `resync` reloads everything.
  * `last_used_at` is collected here and written in one batch every `flushMs`.
  */
+import { hash } from 'node:crypto';
 import type { ApiKey, ResolvedKey, Tenant } from '../core/tenancy.js';
 import { looksLikeKey } from './key-secret.js';
 import type { KeyDirectory, StoreChange, StoreLogger, Stores } from './types.js';
@@ -19,6 +20,9 @@ export interface KeyCacheOptions {
   /** After a failed background read, how soon to reload everything (default 1 s). */
   retryMs?: number;
 }
+
+/** Secrets that resolved recently whose peppered hash is remembered (oldest forgotten first). */
+const RECENT_SECRETS = 4096;
 
 interface Entry {
   key: ApiKey;
@@ -33,6 +37,13 @@ export class KeyCache implements KeyDirectory {
   /** Revoked (or deleted) key ids: final, so a late read cannot bring one back. */
   private readonly removed = new Set<string>();
   private readonly used = new Map<string, number>();
+  /**
+   * SHA-256 of a secret that resolved → its peppered hash (the map key of `byHash`). The HMAC costs about three
+   * plain hashes (a keyed hash sets up its key per call), and a gateway sees the same few keys on every request.
+   * Only secrets that resolved are remembered, so unknown ones cannot churn it; a revoked key's hash stays here
+   * harmlessly (`byHash` no longer has it). A plain SHA-256 of a 256-bit random secret reveals nothing usable.
+   */
+  private readonly recent = new Map<string, string>();
   private generation = 0;
   private queue: Promise<void> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | undefined;
@@ -66,10 +77,19 @@ export class KeyCache implements KeyDirectory {
 
   resolve(secret: string): ResolvedKey | undefined {
     if (!looksLikeKey(secret)) return undefined;
-    const entry = this.byHash.get(this.stores.hashKey(secret));
+    const digest = hash('sha256', secret, 'base64');
+    const remembered = this.recent.get(digest);
+    const keyHash = remembered ?? this.stores.hashKey(secret);
+    const entry = this.byHash.get(keyHash);
     if (entry === undefined) return undefined;
+    if (remembered === undefined) this.remember(digest, keyHash);
     const tenant = this.tenants.get(entry.key.tenantId);
     return tenant === undefined ? undefined : { key: entry.key, tenant };
+  }
+
+  private remember(digest: string, keyHash: string): void {
+    if (this.recent.size >= RECENT_SECRETS) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(digest, keyHash);
   }
 
   markUsed(keyId: string): void {

@@ -86,6 +86,32 @@ function contract(algorithm: RateAlgorithm, open: () => Subject, close: () => Pr
     assert.equal((await subject.limiter.acquire([{ key: slot, limit: 1 }], 't', 60_000)).allowed, true);
   });
 
+  test('admit: slots and rates in one step, all or nothing (what a request does when it arrives)', async () => {
+    const slot = name('key:ad:concurrent');
+    const rpm = name('key:ad:rpm');
+    const tpm = name('key:ad:tpm');
+    const admit = (lease: string, tokens: number) =>
+      subject.limiter.admit([{ key: slot, limit: 1 }], lease, 60_000, [{ key: rpm, limit: 2, cost: 1 }, { key: tpm, limit: 100, cost: tokens }]);
+    const first = await admit('a', 80);
+    assert.equal(first.allowed, true);
+    assert.deepEqual(first.slots, { allowed: true, decisions: [{ allowed: true, limit: 1, active: 1 }] });
+    assert.deepEqual(first.rates.decisions.map((d) => [d.allowed, d.remaining]), [[true, 1], [true, 20]]);
+    // Refused for the slot: the rates had room but are not charged.
+    const noSlot = await admit('b', 10);
+    assert.deepEqual([noSlot.allowed, noSlot.slots.allowed, noSlot.rates.allowed, noSlot.rates.charge], [false, false, true, undefined]);
+    await subject.limiter.releaseAndAdjust([slot], 'a', []);
+    // Refused for tokens (80 + 30 > 100): the free slot is not taken.
+    const noTokens = await admit('c', 30);
+    assert.deepEqual([noTokens.allowed, noTokens.slots.allowed, noTokens.rates.allowed], [false, true, false]);
+    assert.deepEqual(noTokens.rates.decisions.map((d) => d.allowed), [true, false]);
+    assert.equal((await subject.limiter.acquire([{ key: slot, limit: 1 }], 'd', 60_000)).allowed, true);
+    // Neither refusal charged requests/min: one of its 2 is left, then none.
+    assert.equal((await one(rpm, 2)).allowed, true);
+    assert.equal((await one(rpm, 2)).allowed, false);
+    // Nothing to take: allowed.
+    assert.equal((await subject.limiter.admit([], '', 0, [])).allowed, true);
+  });
+
   test('concurrency: the same lease acquiring again holds one slot', async () => {
     const key = name('key:same:concurrent');
     assert.equal((await subject.limiter.acquire([{ key, limit: 1 }], 'x', 60_000)).allowed, true);
