@@ -17,7 +17,7 @@ interface StreamChunk {
 
 /**
  * Encodes a relayed stream as OpenAI SSE, one string per batch (one socket write per upstream read): raw frames as
- * the upstream sent them, chunks with JSON.stringify. Raw frames never carry usage; usage-only chunks reach the
+ * the upstream sent them, chunks with JSON.stringify. Raw frames carry no usage (a null at most); usage-only chunks reach the
  * client only when it asked (`stream_options.include_usage`). A failure after the
  * commit point is reported in-band as an `error` event, with no `[DONE]`, so no client mistakes a cut-off answer
  * for a complete one.
@@ -31,7 +31,7 @@ export async function* openAISSE<C extends StreamChunk>(
     let frames = '';
     for (const chunk of batch) {
       if (chunk instanceof RawFrame) {
-        frames += chunk.sse;
+        frames += chunk.forClient(includeUsage);
         continue;
       }
       if (chunk.choices.length === 0 && chunk.usage) {

@@ -44,7 +44,18 @@ export class RawFrame<C> {
   constructor(
     readonly sse: string,
     readonly chunk?: C,
+    /** Where the frame's `,"usage":null` starts; -1 when it has none. */
+    private readonly nullUsageAt = -1,
   ) {}
+
+  /**
+   * The frame for an OpenAI-dialect client: a `"usage":null` member (OpenAI sends one on every chunk once usage
+   * was asked for, and the gateway always asks) goes only to a client that asked for usage, as with parsed chunks.
+   */
+  forClient(includeUsage: boolean): string {
+    if (includeUsage || this.nullUsageAt < 0) return this.sse;
+    return this.sse.slice(0, this.nullUsageAt) + this.sse.slice(this.nullUsageAt + ',"usage":null'.length);
+  }
 }
 
 /** An item of a relayed stream: a frame passed through as bytes, or a parsed chunk the ingress encodes itself. */

@@ -130,6 +130,16 @@ describe('faults: relayed frames and verbatim bodies', () => {
     assert.equal(first.choices[0]!.delta.content, 'café');
   });
 
+  test("OpenAI's null usage on every chunk: relayed, and dropped unless the client asked for usage", async () => {
+    const openAI = (text: string) => content(text).replace(',"x_weight":1.50}', ',"usage":null,"obfuscation":"o1"}');
+    upstream.reply = { sse: [openAI(cafe), openAI(' au lait') + finish('stop') + usageFrame + 'data: [DONE]\n\n'] };
+    const asked = await streamText(gw, { stream_options: { include_usage: true } });
+    assert.ok(asked.startsWith(openAI(cafe) + openAI(' au lait')), 'a client that asked for usage gets the frames as they came');
+    const notAsked = await streamText(gw);
+    const withoutUsage = (text: string) => openAI(text).replace(',"usage":null', '');
+    assert.ok(notAsked.startsWith(withoutUsage(cafe) + withoutUsage(' au lait')), 'the null usage is cut out of the bytes');
+  });
+
   test('a quirky engine: aliases and engine nulls are still rewritten, the rest relayed', async () => {
     upstream.reply = { sse: [content(cafe), finish('eos_token', ',"system_fingerprint":null') + 'data: [DONE]\n\n'] };
     const text = await streamText(tgi);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { GatewayError } from '../../src/core/errors.js';
 import { RawFrame, type Relayed } from '../../src/core/provider.js';
-import { relayOpenAIStream, unchangedChoiceIndex } from '../../src/providers/openai/relay.js';
+import { relayableFrame, relayOpenAIStream } from '../../src/providers/openai/relay.js';
 import { readOpenAIStream } from '../../src/providers/openai/stream.js';
 
 interface Chunk {
@@ -37,15 +37,27 @@ async function chunks(...pieces: string[]): Promise<Chunk[]> {
 
 describe('relay: which frames pass as bytes', () => {
   test('one unfinished choice without usage passes, with its index', () => {
-    assert.equal(unchangedChoiceIndex(delta('hi')), 0);
-    assert.equal(unchangedChoiceIndex(delta('hi', 12)), 12);
-    assert.equal(unchangedChoiceIndex(delta('hi').replace('"created"', '"system_fingerprint":"fp","created"')), 0);
+    assert.deepEqual(relayableFrame(delta('hi')), { choice: 0, nullUsageAt: -1 });
+    assert.deepEqual(relayableFrame(delta('hi', 12)), { choice: 12, nullUsageAt: -1 });
+    assert.deepEqual(relayableFrame(delta('hi').replace('"created"', '"system_fingerprint":"fp","created"')), { choice: 0, nullUsageAt: -1 });
+  });
+
+  test("OpenAI's null usage after the choice passes, and only a client that asked for usage sees it", () => {
+    const openAI = delta('hi').replace('}]}', '}],"usage":null,"obfuscation":"x1"}');
+    const shape = relayableFrame(openAI)!;
+    assert.equal(shape.nullUsageAt, openAI.indexOf(',"usage":null'));
+    const frame = new RawFrame(openAI, undefined, shape.nullUsageAt);
+    assert.equal(frame.forClient(true), openAI);
+    assert.equal(frame.forClient(false), delta('hi').replace('}]}', '}],"obfuscation":"x1"}'));
+    assert.equal(new RawFrame(delta('hi')).forClient(false), delta('hi'));
   });
 
   test('everything the gateway must read or rewrite is parsed', () => {
     const cases: Record<string, string> = {
       finished: stop(),
       usage: delta('hi').replace('}]}', '}],"usage":{"total_tokens":1}}'),
+      'null usage elsewhere': delta('hi').replace('{"content":"hi"}', '{"content":"hi","usage":null}'),
+      'two null usages': delta('hi').replace('}]}', '}],"usage":null,"usage":null}'),
       error: `data: {"error":{"message":"boom"}}\n\n`,
       'null fingerprint': delta('hi').replace('"created"', '"system_fingerprint" : null,"created"'),
       'two choices': delta('a').replace('}]}', '},{"index":1,"delta":{},"finish_reason":null}]}'),
@@ -56,7 +68,7 @@ describe('relay: which frames pass as bytes', () => {
       'two data lines': delta('a').replace('{"index"', '\ndata: {"index"'),
       'not an object': 'data: [DONE]\n\n',
     };
-    for (const [name, frame] of Object.entries(cases)) assert.equal(unchangedChoiceIndex(frame), -1, name);
+    for (const [name, frame] of Object.entries(cases)) assert.equal(relayableFrame(frame), undefined, name);
   });
 });
 

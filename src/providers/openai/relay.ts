@@ -10,51 +10,88 @@ import { RawFrame, type Relayed } from '../../core/provider.js';
 import { OpenAIStreamChecks } from './stream.js';
 
 const dataPrefix = 'data: ';
-/** A frame's one choice in OpenAI's and the engines' compact form; other spellings are parsed, not relayed. */
-const choicePrefix = '"choices":[{"index":';
-const indexOffset = choicePrefix.indexOf('"index"');
+/** The only spelling of a choice's start that is relayed: OpenAI's and the engines' compact form. */
+const choiceStart = '"choices":[{';
+/**
+ * A null usage right after the one choice closed, so certainly the chunk's own member: OpenAI sends it on every
+ * chunk once usage was asked for (and the gateway always asks).
+ */
+const nullUsageAfterChoice = '"finish_reason":null}],"usage":null';
+const usageOffset = nullUsageAfterChoice.indexOf('"usage"');
+/** Every JSON key the test must see. A key cannot match inside a JSON string, where its quotes are escaped. */
+const keysToCheck = /"(?:usage|error|index|finish_reason|system_fingerprint)"/g;
 
-/** Whether `key` (a quoted JSON key found at `at`) has the value `null`. */
-function isNullAt(text: string, at: number, key: string): boolean {
-  let position = at + key.length;
+/** Where the value of the key that ends at `afterKey` starts, when it is `null`; -1 otherwise. */
+function nullValueAt(text: string, afterKey: number): number {
+  let position = afterKey;
   while (text.charCodeAt(position) === 32) position += 1;
-  if (text.charCodeAt(position) !== 58 /* : */) return false;
+  if (text.charCodeAt(position) !== 58 /* : */) return -1;
   position += 1;
   while (text.charCodeAt(position) === 32) position += 1;
-  return text.startsWith('null', position);
+  return text.startsWith('null', position) ? position : -1;
 }
 
-function hasNullValue(text: string, key: string): boolean {
-  for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + key.length)) if (isNullAt(text, at, key)) return true;
-  return false;
-}
-
-/**
- * The choice index of a frame the gateway would relay unchanged, or -1 when the frame must be parsed. Substring
- * tests only (a key cannot match inside a JSON string, where its quotes are escaped); a wrong -1 just costs a
- * parse. Relayed: one `data: {…}` line holding one choice (one `"index"`, so no tool calls either) whose
- * finish reason is null, with no `"usage"`, no `"error"` and no null `system_fingerprint` (dropped for engines).
- * `frame` ends with its blank line and has no `\r`.
- */
-export function unchangedChoiceIndex(frame: string): number {
-  const close = frame.length - 3;
-  if (!frame.startsWith(dataPrefix) || frame.charCodeAt(dataPrefix.length) !== 123 /* { */ || frame.charCodeAt(close) !== 125 /* } */) return -1;
-  if (frame.indexOf('\n') !== close + 1) return -1;
-  if (frame.includes('"usage"') || frame.includes('"error"')) return -1;
-  const choices = frame.indexOf(choicePrefix);
-  if (choices < 0 || frame.indexOf('"index"') !== choices + indexOffset || frame.includes('"index"', choices + choicePrefix.length)) return -1;
-  const finish = frame.indexOf('"finish_reason"');
-  if (finish < 0 || frame.includes('"finish_reason"', finish + 1) || !isNullAt(frame, finish, '"finish_reason"')) return -1;
-  if (hasNullValue(frame, '"system_fingerprint"')) return -1;
-  let position = choices + choicePrefix.length;
+/** The non-negative integer right after `"index":`, or -1. */
+function indexValue(text: string, afterKey: number): number {
+  if (text.charCodeAt(afterKey) !== 58 /* : */) return -1;
+  let position = afterKey + 1;
   let index = 0;
-  const first = position;
-  for (let digit = frame.charCodeAt(position) - 48; digit >= 0 && digit <= 9; digit = frame.charCodeAt(position) - 48) {
+  for (let digit = text.charCodeAt(position) - 48; digit >= 0 && digit <= 9; digit = text.charCodeAt(position) - 48) {
     index = index * 10 + digit;
     position += 1;
   }
-  const next = frame.charCodeAt(position);
-  return position > first && (next === 44 /* , */ || next === 125) /* } */ ? index : -1;
+  const next = text.charCodeAt(position);
+  return position > afterKey + 1 && (next === 44 /* , */ || next === 125) /* } */ ? index : -1;
+}
+
+/** What the gateway reads off a frame it relays unparsed. */
+export interface RelayableFrame {
+  /** The index of the frame's one choice. */
+  choice: number;
+  /** Where `,"usage":null` starts, -1 when absent (see `RawFrame.forClient`). */
+  nullUsageAt: number;
+}
+
+/**
+ * What a frame the gateway would relay unchanged holds, or undefined when the frame must be parsed (a wrong
+ * undefined just costs a parse). Relayed: one `data: {…}` line holding one choice (one `"index"`, so no tool
+ * calls either) whose finish reason is null, with no usage but OpenAI's null one, no `"error"` and no null
+ * `system_fingerprint` (dropped for engines). One regular-expression pass finds the keys: cheaper than a search
+ * per key. `frame` ends with its blank line and has no `\r`.
+ */
+export function relayableFrame(frame: string): RelayableFrame | undefined {
+  const close = frame.length - 3;
+  if (!frame.startsWith(dataPrefix) || frame.charCodeAt(dataPrefix.length) !== 123 /* { */ || frame.charCodeAt(close) !== 125 /* } */) return undefined;
+  if (frame.indexOf('\n') !== close + 1) return undefined;
+  let choice = -1;
+  let sawFinishReason = false;
+  let nullUsageAt = -1;
+  keysToCheck.lastIndex = 0;
+  for (let match = keysToCheck.exec(frame); match !== null; match = keysToCheck.exec(frame)) {
+    const at = match.index;
+    const afterKey = keysToCheck.lastIndex;
+    switch (frame.charCodeAt(at + 1)) {
+      case 105 /* index */:
+        if (choice >= 0 || !frame.startsWith(choiceStart, at - choiceStart.length)) return undefined;
+        choice = indexValue(frame, afterKey);
+        if (choice < 0) return undefined;
+        break;
+      case 102 /* finish_reason */:
+        if (choice < 0 || sawFinishReason || nullValueAt(frame, afterKey) < 0) return undefined;
+        sawFinishReason = true;
+        break;
+      case 117 /* usage */:
+        if (nullUsageAt >= 0 || !frame.startsWith(nullUsageAfterChoice, at - usageOffset)) return undefined;
+        nullUsageAt = at - 1;
+        break;
+      case 115 /* system_fingerprint */:
+        if (nullValueAt(frame, afterKey) >= 0) return undefined;
+        break;
+      default /* error */:
+        return undefined;
+    }
+  }
+  return sawFinishReason ? { choice, nullUsageAt } : undefined;
 }
 
 /**
@@ -86,16 +123,16 @@ export async function* relayOpenAIStream<T>(
   });
   /** One complete frame, its blank line included; true when it ended the stream. */
   const frame = (sse: string): boolean => {
-    const index = unchangedChoiceIndex(sse);
-    if (index >= 0) {
+    const relayable = relayableFrame(sse);
+    if (relayable !== undefined) {
       if (!parseAll) {
-        checks.unfinished(index);
-        batch.push(new RawFrame<T>(sse));
+        checks.unfinished(relayable.choice);
+        batch.push(new RawFrame<T>(sse, undefined, relayable.nullUsageAt));
         return false;
       }
       const read = checks.event(sse.slice(dataPrefix.length, -2), undefined);
       if (read === 'done' || read === 'empty') return read === 'done';
-      batch.push(new RawFrame(sse, read.chunk));
+      batch.push(new RawFrame(sse, read.chunk, relayable.nullUsageAt));
       return false;
     }
     if (sse.startsWith('data:') && sse.indexOf('\n') === sse.length - 2) return event(sse.slice(sse.charCodeAt(5) === 32 ? 6 : 5, -2), undefined);
