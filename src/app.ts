@@ -135,7 +135,7 @@ export function createApp(
     ctx.price = candidate.deployment.prices?.at(Date.now());
   }
 
-  /** Relayed raw frames never carry usage (those frames are always parsed), so only chunks are looked at. */
+  /** A raw frame has no usage to note (a frame that reports usage is always parsed), so only chunks are read. */
   function noteUsage(ctx: GatewayContext, batch: readonly Relayed<{ usage?: Usage | null }>[]): void {
     for (const item of batch) {
       const usage = chunkOf(item)?.usage;
@@ -248,6 +248,8 @@ export function createApp(
 
     chatCompletions: (ctx, input) => chat(ctx, input, (adapter, request, call) => adapter.streamChat(request, call)),
 
+    // Adapters that cannot relay stream chunks, which a relayed stream carries as well. The request log's capture
+    // reads every chunk, so while it is on the relayed frames are parsed too.
     relayChatCompletions: (ctx, input) =>
       chat(ctx, input, (adapter, request, call) => adapter.relayChat?.(request, call, ctx.streamCapture !== undefined) ?? adapter.streamChat(request, call)),
 

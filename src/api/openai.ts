@@ -17,10 +17,9 @@ interface StreamChunk {
 
 /**
  * Encodes a relayed stream as OpenAI SSE, one string per batch (one socket write per upstream read): raw frames as
- * the upstream sent them, chunks with JSON.stringify. Raw frames carry no usage (a null at most); usage-only chunks reach the
- * client only when it asked (`stream_options.include_usage`). A failure after the
- * commit point is reported in-band as an `error` event, with no `[DONE]`, so no client mistakes a cut-off answer
- * for a complete one.
+ * the upstream sent them, chunks with JSON.stringify. Usage (a raw frame's null one included) and usage-only chunks
+ * reach the client only when it asked (`stream_options.include_usage`). A failure after the commit point is
+ * reported in-band as an `error` event, with no `[DONE]`, so no client mistakes a cut-off answer for a complete one.
  */
 export async function* openAISSE<C extends StreamChunk>(
   ctx: GatewayContext,
