@@ -67,24 +67,24 @@ export function relayableFrame(frame: string): RelayableFrame | undefined {
   let sawFinishReason = false;
   let nullUsageAt = -1;
   keysToCheck.lastIndex = 0;
-  for (let match = keysToCheck.exec(frame); match !== null; match = keysToCheck.exec(frame)) {
-    const at = match.index;
+  // `test` rather than `exec`: no match array per key. The key's last letter tells which one matched.
+  while (keysToCheck.test(frame)) {
     const afterKey = keysToCheck.lastIndex;
-    switch (frame.charCodeAt(at + 1)) {
-      case 105 /* index */:
-        if (choice >= 0 || !frame.startsWith(choiceStart, at - choiceStart.length)) return undefined;
+    switch (frame.charCodeAt(afterKey - 2)) {
+      case 120 /* index */:
+        if (choice >= 0 || !frame.startsWith(choiceStart, afterKey - '"index"'.length - choiceStart.length)) return undefined;
         choice = indexValue(frame, afterKey);
         if (choice < 0) return undefined;
         break;
-      case 102 /* finish_reason */:
+      case 110 /* finish_reason */:
         if (choice < 0 || sawFinishReason || nullValueAt(frame, afterKey) < 0) return undefined;
         sawFinishReason = true;
         break;
-      case 117 /* usage */:
-        if (nullUsageAt >= 0 || !frame.startsWith(nullUsageAfterChoice, at - usageOffset)) return undefined;
-        nullUsageAt = at - 1;
+      case 101 /* usage */:
+        if (nullUsageAt >= 0 || !frame.startsWith(nullUsageAfterChoice, afterKey - '"usage"'.length - usageOffset)) return undefined;
+        nullUsageAt = afterKey - '"usage"'.length - 1;
         break;
-      case 115 /* system_fingerprint */:
+      case 116 /* system_fingerprint */:
         if (nullValueAt(frame, afterKey) >= 0) return undefined;
         break;
       default /* error */:
