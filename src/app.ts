@@ -16,7 +16,7 @@ import type { GatewayContext } from './core/context.js';
 import { GatewayError } from './core/errors.js';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from './core/openai-schema.js';
 import type { ChatChunk, ChatResponse, CompletionResponse, EmbeddingResponse, ModelInfo, Usage } from './core/openai-types.js';
-import type { ChunkStream, Operation, UpstreamCall } from './core/provider.js';
+import { chunkOf, type ChunkStream, type Operation, type ProviderAdapter, type Relayed, type UpstreamCall } from './core/provider.js';
 import type { Runtime } from './runtime.js';
 import { costOf } from './core/pricing.js';
 import { authenticate } from './stages/authenticate.js';
@@ -47,8 +47,12 @@ export interface GatewayApp {
   readonly metrics: GatewayMetrics;
   runtime(): Runtime;
   authenticate(ctx: GatewayContext, credential: string | undefined): void;
+  /** A chat answer whose stream is chunks, for ingresses that translate them (Anthropic's Messages). */
   chatCompletions(ctx: GatewayContext, request: ChatRequest): Promise<Answer<ChatResponse, ChatChunk>>;
-  completions(ctx: GatewayContext, request: CompletionRequest): Promise<Answer<CompletionResponse, CompletionResponse>>;
+  /** A chat answer for an OpenAI-dialect client: an OpenAI-wire upstream's unchanged frames stay bytes (`Relayed`). */
+  relayChatCompletions(ctx: GatewayContext, request: ChatRequest): Promise<Answer<ChatResponse, Relayed<ChatChunk>>>;
+  /** Legacy completions, only ever served in OpenAI's dialect: relayed like `relayChatCompletions`. */
+  completions(ctx: GatewayContext, request: CompletionRequest): Promise<Answer<CompletionResponse, Relayed<CompletionResponse>>>;
   embeddings(ctx: GatewayContext, request: EmbeddingRequest): Promise<EmbeddingResponse>;
   listModels(ctx: GatewayContext): ModelInfo[];
   getModel(ctx: GatewayContext, id: string): ModelInfo;
@@ -131,16 +135,20 @@ export function createApp(
     ctx.price = candidate.deployment.prices?.at(Date.now());
   }
 
-  function noteUsage(ctx: GatewayContext, batch: readonly { usage?: Usage | null }[]): void {
-    for (const chunk of batch) if (chunk.usage) ctx.usage = chunk.usage;
+  /** A raw frame has no usage to note (a frame that reports usage is always parsed), so only chunks are read. */
+  function noteUsage(ctx: GatewayContext, batch: readonly Relayed<{ usage?: Usage | null }>[]): void {
+    for (const item of batch) {
+      const usage = chunkOf(item)?.usage;
+      if (usage) ctx.usage = usage;
+    }
   }
 
   /** Passes a stream through, noting usage as it goes by, and settles the attempt when the stream ends. */
-  async function* tracked<C extends StreamedChunk>(
+  async function* tracked<I extends Relayed<StreamedChunk>>(
     ctx: GatewayContext,
-    rest: AsyncIterator<C[]>,
+    rest: AsyncIterator<I[]>,
     settle: (ok: boolean) => void,
-  ): AsyncGenerator<C[]> {
+  ): AsyncGenerator<I[]> {
     let ok = false;
     // Only while the request log keeps bodies; otherwise nothing is accumulated.
     const capture = ctx.streamCapture;
@@ -160,13 +168,13 @@ export function createApp(
     }
   }
 
-  async function answer<R extends { usage?: Partial<Usage> | null }, C extends StreamedChunk>(
+  async function answer<R extends { usage?: Partial<Usage> | null }, I extends Relayed<StreamedChunk>>(
     ctx: GatewayContext,
     chain: FallbackChain,
     stream: boolean,
     complete: (candidate: Candidate, call: UpstreamCall) => Promise<R>,
-    open: ((candidate: Candidate, call: UpstreamCall) => ChunkStream<C>) | undefined,
-  ): Promise<Answer<R, C>> {
+    open: ((candidate: Candidate, call: UpstreamCall) => ChunkStream<I>) | undefined,
+  ): Promise<Answer<R, I>> {
     if (stream && open !== undefined) {
       const opened = await runAttempts(ctx, chain, resilience, (candidate, call) => firstOf(open(candidate, call), candidate));
       served(ctx, opened.candidate);
@@ -190,6 +198,42 @@ export function createApp(
     return { kind: 'complete', response: value };
   }
 
+  /** The chat path for both stream forms; `openStream` picks chunks or relayed frames from the serving adapter. */
+  async function chat<I extends Relayed<ChatChunk>>(
+    ctx: GatewayContext,
+    input: ChatRequest,
+    openStream: (adapter: ProviderAdapter, request: ChatRequest, call: UpstreamCall) => ChunkStream<I>,
+  ): Promise<Answer<ChatResponse, I> | Answer<ChatResponse, ChatChunk>> {
+    let request = input;
+    let inputTokens: number | undefined;
+    let summarize: (() => Promise<ChatRequest>) | undefined;
+    const fit = (primary: ModelRoute) =>
+      fitsUncounted(input, primary) ? undefined : fitToContext(ctx, input, primary).then((fitted) => void ({ request, inputTokens, summarize } = fitted));
+    const routed = route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), input.max_completion_tokens ?? input.max_tokens, fit);
+    const chain = routed instanceof Promise ? await routed : routed; // no turn when nothing had to wait
+    // Only now that limits and budget admitted the request: the summary is an upstream call that costs money.
+    if (summarize !== undefined) request = await summarize();
+    ctx.request = request;
+    try {
+      return await answer(
+        ctx,
+        chain,
+        request.stream === true,
+        (candidate, call) => candidate.deployment.adapter.chat(request, call),
+        (candidate, call) => openStream(candidate.deployment.adapter, request, call),
+      );
+    } catch (error) {
+      // A summary made for a request that then failed was still paid for.
+      priceUsage(ctx);
+      // Every route failed: serve the model's configured degraded answer, if it has one.
+      const degraded = chain.primary.degradedResponse;
+      if (degraded === undefined || !(error instanceof GatewayError) || !error.retryable || ctx.signal.aborted) throw error;
+      ctx.degraded = true;
+      ctx.model = chain.primary.name;
+      return degradedAnswer(chain.primary.name, degraded.content, request.stream === true);
+    }
+  }
+
   function modelInfo(name: string, ownedBy: string): ModelInfo {
     return { id: name, object: 'model', created: current().loadedAt, owned_by: ownedBy };
   }
@@ -202,36 +246,12 @@ export function createApp(
       authenticate(ctx, credential, current().config.auth, keys);
     },
 
-    async chatCompletions(ctx, input) {
-      let request = input;
-      let inputTokens: number | undefined;
-      let summarize: (() => Promise<ChatRequest>) | undefined;
-      const fit = (primary: ModelRoute) =>
-        fitsUncounted(input, primary) ? undefined : fitToContext(ctx, input, primary).then((fitted) => void ({ request, inputTokens, summarize } = fitted));
-      const routed = route(ctx, input.model, 'chat', () => chatTokens(request, inputTokens), input.max_completion_tokens ?? input.max_tokens, fit);
-      const chain = routed instanceof Promise ? await routed : routed; // no turn when nothing had to wait
-      // Only now that limits and budget admitted the request: the summary is an upstream call that costs money.
-      if (summarize !== undefined) request = await summarize();
-      ctx.request = request;
-      try {
-        return await answer(
-          ctx,
-          chain,
-          request.stream === true,
-          (candidate, call) => candidate.deployment.adapter.chat(request, call),
-          (candidate, call) => candidate.deployment.adapter.streamChat(request, call),
-        );
-      } catch (error) {
-        // A summary made for a request that then failed was still paid for.
-        priceUsage(ctx);
-        // Every route failed: serve the model's configured degraded answer, if it has one.
-        const degraded = chain.primary.degradedResponse;
-        if (degraded === undefined || !(error instanceof GatewayError) || !error.retryable || ctx.signal.aborted) throw error;
-        ctx.degraded = true;
-        ctx.model = chain.primary.name;
-        return degradedAnswer(chain.primary.name, degraded.content, request.stream === true);
-      }
-    },
+    chatCompletions: (ctx, input) => chat(ctx, input, (adapter, request, call) => adapter.streamChat(request, call)),
+
+    // Adapters that cannot relay stream chunks, which a relayed stream carries as well. The request log's capture
+    // reads every chunk, so while it is on the relayed frames are parsed too.
+    relayChatCompletions: (ctx, input) =>
+      chat(ctx, input, (adapter, request, call) => adapter.relayChat?.(request, call, ctx.streamCapture !== undefined) ?? adapter.streamChat(request, call)),
 
     async completions(ctx, input) {
       let request = input;
@@ -250,7 +270,7 @@ export function createApp(
           if (adapter.streamCompletions === undefined) {
             throw new GatewayError('invalid_request', `Provider ${adapter.name} cannot stream completions.`, { param: 'stream' });
           }
-          return adapter.streamCompletions(request, call);
+          return adapter.relayCompletions?.(request, call, ctx.streamCapture !== undefined) ?? adapter.streamCompletions(request, call);
         },
       );
     },

@@ -38,5 +38,6 @@ export { defineConfig, parseConfig, parseConfigYaml, loadConfigFile, ConfigError
 export { createNodeHandler, createNodeServer, closeNodeServer } from './api/node-server.js';
 export { startGateway } from './gateway.js';
 export { GatewayError } from './core/errors.js';
-export type { ChunkStream, ProviderAdapter, UpstreamCall } from './core/provider.js';
+export type { ChunkStream, ProviderAdapter, Relayed, UpstreamCall } from './core/provider.js';
+export { RawFrame } from './core/provider.js';
 export type { SwitchyardConfig, SwitchyardConfigInput, Gateway, GatewayOptions, FetchHandler, NodeHandler };

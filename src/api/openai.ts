@@ -5,6 +5,7 @@ import { GatewayError, openAIErrorBody, streamFailure } from '../core/errors.js'
 import { chatRequestSchema, completionRequestSchema, embeddingRequestSchema } from '../core/openai-schema.js';
 import type { Usage } from '../core/openai-types.js';
 import { encodeSSE } from '../core/sse.js';
+import { RawFrame, type Relayed } from '../core/provider.js';
 import type { EdgeRequest, EdgeResponse } from './edge.js';
 import { parseJsonBody } from './request-body.js';
 import { jsonResponse, sseResponse } from './respond.js';
@@ -15,19 +16,23 @@ interface StreamChunk {
 }
 
 /**
- * Re-encodes an internal chunk stream as OpenAI SSE, one string per batch (one socket write per upstream read).
- * Usage-only chunks reach the client only when it asked (`stream_options.include_usage`). A failure after the
- * commit point is reported in-band as an `error` event, with no `[DONE]`, so no client mistakes a cut-off answer
- * for a complete one.
+ * Encodes a relayed stream as OpenAI SSE, one string per batch (one socket write per upstream read): raw frames as
+ * the upstream sent them, chunks with JSON.stringify. Usage (a raw frame's null one included) and usage-only chunks
+ * reach the client only when it asked (`stream_options.include_usage`). A failure after the commit point is
+ * reported in-band as an `error` event, with no `[DONE]`, so no client mistakes a cut-off answer for a complete one.
  */
 export async function* openAISSE<C extends StreamChunk>(
   ctx: GatewayContext,
-  answer: { first: C[]; rest: AsyncIterator<C[]> },
+  answer: { first: Relayed<C>[]; rest: AsyncIterator<Relayed<C>[]> },
   includeUsage: boolean,
 ): AsyncGenerator<string> {
-  const encode = (batch: C[]): string => {
+  const encode = (batch: Relayed<C>[]): string => {
     let frames = '';
     for (const chunk of batch) {
+      if (chunk instanceof RawFrame) {
+        frames += chunk.forClient(includeUsage);
+        continue;
+      }
       if (chunk.choices.length === 0 && chunk.usage) {
         if (includeUsage) frames += encodeSSE(chunk);
         continue;
@@ -57,7 +62,7 @@ export async function* openAISSE<C extends StreamChunk>(
   yield 'data: [DONE]\n\n';
 }
 
-function respond<R, C extends StreamChunk>(ctx: GatewayContext, answer: Answer<R, C>, includeUsage: boolean): EdgeResponse {
+function respond<R, C extends StreamChunk>(ctx: GatewayContext, answer: Answer<R, Relayed<C>>, includeUsage: boolean): EdgeResponse {
   if (answer.kind === 'complete') return jsonResponse(ctx, 200, answer.response);
   return sseResponse(ctx, openAISSE(ctx, answer, includeUsage));
 }
@@ -70,7 +75,7 @@ export async function chatCompletions(app: GatewayApp, ctx: GatewayContext, requ
   if (body.top_logprobs != null && body.logprobs !== true) {
     throw new GatewayError('invalid_request', "'logprobs' must be true when 'top_logprobs' is set.", { param: 'top_logprobs' });
   }
-  const answer = await app.chatCompletions(ctx, body);
+  const answer = await app.relayChatCompletions(ctx, body);
   return respond(ctx, answer, body.stream_options?.include_usage === true);
 }
 

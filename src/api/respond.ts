@@ -3,6 +3,7 @@ import type { GatewayContext } from '../core/context.js';
 import { anthropicErrorBody, openAIErrorBody, type GatewayError } from '../core/errors.js';
 import type { EdgeResponse } from './edge.js';
 import { rateLimitHeaders } from '../limits/headers.js';
+import { verbatimOf } from '../core/verbatim.js';
 
 export type Dialect = 'openai' | 'anthropic';
 
@@ -25,7 +26,8 @@ export function jsonResponse(ctx: GatewayContext, status: number, body: unknown)
   return {
     status,
     headers: gatewayHeaders(ctx, { 'content-type': 'application/json' }),
-    body: JSON.stringify(body),
+    // An upstream's answer the gateway did not change goes out as the upstream's own text (core/verbatim.ts).
+    body: verbatimOf(body) ?? JSON.stringify(body),
   };
 }
 

@@ -36,6 +36,37 @@ export function attemptOptions(
 export type ChunkStream<C> = AsyncIterable<C[]>;
 
 /**
+ * An upstream SSE frame relayed as the upstream encoded it (`data: …` and its blank line), because the gateway
+ * had nothing to change in it: no usage, no error, no finish reason, nothing an engine quirk rewrites. `chunk`
+ * is the frame parsed, present only when the stream was opened for a consumer that reads every chunk.
+ */
+export class RawFrame<C> {
+  constructor(
+    readonly sse: string,
+    readonly chunk?: C,
+    /** Where the frame's `,"usage":null` starts; -1 when it has none. */
+    private readonly nullUsageAt = -1,
+  ) {}
+
+  /**
+   * The frame for an OpenAI-dialect client: a `"usage":null` member (OpenAI sends one on every chunk once usage
+   * was asked for, and the gateway always asks) goes only to a client that asked for usage, as with parsed chunks.
+   */
+  forClient(includeUsage: boolean): string {
+    if (includeUsage || this.nullUsageAt < 0) return this.sse;
+    return this.sse.slice(0, this.nullUsageAt) + this.sse.slice(this.nullUsageAt + ',"usage":null'.length);
+  }
+}
+
+/** An item of a relayed stream: a frame passed through as bytes, or a parsed chunk the ingress encodes itself. */
+export type Relayed<C> = C | RawFrame<C>;
+
+/** The chunk an item stands for, when known (a raw frame opened without parsing has none). */
+export function chunkOf<C>(item: Relayed<C>): C | undefined {
+  return item instanceof RawFrame ? item.chunk : item;
+}
+
+/**
  * Streams are `ChunkStream`s. The upstream request starts on the first `next()`, and every failure before the
  * first batch is thrown from it, so callers can hold response headers back until the upstream has really
  * answered (the commit point). Adapters always end a successful stream with a usage-only chunk (`choices: []`,
@@ -51,6 +82,13 @@ export interface ProviderAdapter {
   streamChat(request: ChatRequest, call: UpstreamCall): ChunkStream<ChatChunk>;
   completions?(request: CompletionRequest, call: UpstreamCall): Promise<CompletionResponse>;
   streamCompletions?(request: CompletionRequest, call: UpstreamCall): ChunkStream<CompletionResponse>;
+  /**
+   * The same streams for an OpenAI-dialect client, from an OpenAI-wire upstream: frames that need no change come
+   * through as `RawFrame`s (their bytes, not re-encoded); the rest as chunks, exactly as `streamChat` makes them.
+   * `parseAll` also parses the raw frames, for a consumer that reads every chunk (the request log's capture).
+   */
+  relayChat?(request: ChatRequest, call: UpstreamCall, parseAll: boolean): ChunkStream<Relayed<ChatChunk>>;
+  relayCompletions?(request: CompletionRequest, call: UpstreamCall, parseAll: boolean): ChunkStream<Relayed<CompletionResponse>>;
   embeddings?(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse>;
   /** The provider's list prices of an upstream model over time; undefined when unknown (self-hosted, new models). */
   priceOf?(upstreamModel: string): PriceSchedule | undefined;

@@ -5,6 +5,7 @@
  * is on (dispatch creates it), so a stream with bodies off accumulates nothing.
  */
 import type { Usage } from '../../core/openai-types.js';
+import { chunkOf, type Relayed } from '../../core/provider.js';
 
 /** What the capture reads off a chunk; chat chunks and legacy completion chunks both have this shape. */
 export interface StreamedChunk {
@@ -46,8 +47,11 @@ export class StreamCapture {
     this.room = maxBytes;
   }
 
-  add(batch: readonly StreamedChunk[]): void {
-    for (const chunk of batch) {
+  /** A relayed stream is opened with `parseAll` while capturing, so every item has its chunk. */
+  add(batch: readonly Relayed<StreamedChunk>[]): void {
+    for (const item of batch) {
+      const chunk = chunkOf(item);
+      if (chunk === undefined) continue;
       if (chunk.usage) this.usage = chunk.usage;
       for (const choice of chunk.choices) {
         const captured = this.choiceAt(choice.index);

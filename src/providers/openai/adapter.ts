@@ -2,7 +2,7 @@
  * One adapter for every upstream that speaks OpenAI's wire format: OpenAI itself, Azure OpenAI deployments and
  * self-hosted engines. What differs between them (URLs, auth headers, small quirks) is passed in as data.
  */
-import { attemptOptions, type ProviderAdapter, type UpstreamCall } from '../../core/provider.js';
+import { attemptOptions, type ProviderAdapter, type Relayed, type UpstreamCall } from '../../core/provider.js';
 import type { ChatRequest, CompletionRequest, EmbeddingRequest } from '../../core/openai-schema.js';
 import type {
   ChatChunk,
@@ -18,6 +18,8 @@ import { readUpstreamFailure } from '../../core/upstream-errors.js';
 import type { UpstreamHttp, UpstreamResponse } from '../../core/upstream-http.js';
 import { describeOpenAIError } from './errors.js';
 import { readOpenAIStream } from './stream.js';
+import { relayOpenAIStream } from './relay.js';
+import { keepVerbatim } from '../../core/verbatim.js';
 import type { EngineQuirks } from './engines.js';
 
 export type OpenAIOperation = 'chat/completions' | 'completions' | 'embeddings' | 'models';
@@ -40,17 +42,35 @@ export interface OpenAIWireOptions {
 type Body = Record<string, unknown>;
 
 /**
+ * The body as text and parsed: the text goes to the client as is when the adapter changes nothing (`keepVerbatim`).
+ * A body that is not JSON is `upstream_bad_response`, as `UpstreamResponse.json` makes it.
+ */
+async function readJson<T>(provider: string, response: UpstreamResponse): Promise<{ text: string; body: T }> {
+  const text = await response.text();
+  try {
+    return { text, body: JSON.parse(text) as T };
+  } catch {
+    throw new GatewayError('upstream_bad_response', `Upstream ${provider} returned a body that is not JSON.`, { retryable: true });
+  }
+}
+
+/**
  * vLLM and SGLang serialise unset optionals as `null` (and no tool calls as `[]`) where OpenAI's schema has
  * no null and OpenAI omits the field; typed clients then fail to parse, or see tool calls that are not there.
  */
-function dropEngineNulls(target: object | null | undefined, keys: readonly string[]): void {
-  if (target === null || target === undefined) return;
+function dropEngineNulls(target: object | null | undefined, keys: readonly string[]): boolean {
+  if (target === null || target === undefined) return false;
   const record = target as Body;
+  let dropped = false;
   for (const key of keys) {
     const value = record[key];
     // Undefined, not `delete`: JSON.stringify drops it either way, and the object keeps its fast shape.
-    if (value === null || (Array.isArray(value) && value.length === 0 && key === 'tool_calls')) record[key] = undefined;
+    if (value === null || (Array.isArray(value) && value.length === 0 && key === 'tool_calls')) {
+      record[key] = undefined;
+      dropped = true;
+    }
   }
+  return dropped;
 }
 
 const usageDetails = ['prompt_tokens_details', 'completion_tokens_details'] as const;
@@ -93,23 +113,35 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
     return (quirks.finishReasonAliases[reason] ?? reason) as FinishReason;
   };
 
-  function normalizeChat(response: ChatResponse): ChatResponse {
+  /** Fills in what OpenAI always sends and engines may not; true when the response changed. */
+  function normalizeChat(response: ChatResponse): boolean {
     if (!Array.isArray(response.choices)) {
       throw new GatewayError('upstream_bad_response', `Upstream ${name} returned a completion without choices.`, {
         retryable: true,
       });
     }
+    let changed = false;
     for (const choice of response.choices) {
-      choice.finish_reason = normalizeFinish(choice.finish_reason) ?? 'stop';
+      const finish = normalizeFinish(choice.finish_reason) ?? 'stop';
+      if (finish !== choice.finish_reason) {
+        choice.finish_reason = finish;
+        changed = true;
+      }
+      // A missing field filled with null changes the JSON; a null already there does not.
+      const { message } = choice;
+      if (choice.logprobs === undefined || message.refusal === undefined || message.content === undefined) changed = true;
       choice.logprobs ??= null;
-      choice.message.refusal ??= null;
-      choice.message.content ??= null;
-      dropEngineNulls(choice.message, ['tool_calls', 'annotations', 'function_call']);
+      message.refusal ??= null;
+      message.content ??= null;
+      if (dropEngineNulls(message, ['tool_calls', 'annotations', 'function_call'])) changed = true;
     }
-    response.usage ??= { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-    dropEngineNulls(response, ['system_fingerprint']);
-    dropEngineNulls(response.usage, usageDetails);
-    return response;
+    if (response.usage == null) {
+      response.usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+      changed = true;
+    }
+    if (dropEngineNulls(response, ['system_fingerprint'])) changed = true;
+    if (dropEngineNulls(response.usage, usageDetails)) changed = true;
+    return changed;
   }
 
   function normalizeChunk(chunk: ChatChunk): ChatChunk {
@@ -127,7 +159,8 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
 
     async chat(request: ChatRequest, call: UpstreamCall): Promise<ChatResponse> {
       const response = await post('chat/completions', shapeRequest(request, call.model, false), call);
-      return normalizeChat((await response.json()) as ChatResponse);
+      const { text, body } = await readJson<ChatResponse>(name, response);
+      return normalizeChat(body) ? body : keepVerbatim(body, text);
     },
 
     async *streamChat(request: ChatRequest, call: UpstreamCall): AsyncGenerator<ChatChunk[]> {
@@ -135,15 +168,21 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
       yield* readOpenAIStream<ChatChunk>(name, response.body, normalizeChunk);
     },
 
+    async *relayChat(request: ChatRequest, call: UpstreamCall, parseAll: boolean): AsyncGenerator<Relayed<ChatChunk>[]> {
+      const response = await post('chat/completions', shapeRequest(request, call.model, true), call);
+      yield* relayOpenAIStream<ChatChunk>(name, response.body, normalizeChunk, parseAll);
+    },
+
     async embeddings(request: EmbeddingRequest, call: UpstreamCall): Promise<EmbeddingResponse> {
       const response = await post('embeddings', { ...request, model: call.model }, call);
-      const body = (await response.json()) as EmbeddingResponse;
+      const { text, body } = await readJson<EmbeddingResponse>(name, response);
       if (!Array.isArray(body.data)) {
         throw new GatewayError('upstream_bad_response', `Upstream ${name} returned embeddings without data.`, {
           retryable: true,
         });
       }
-      body.usage ??= { prompt_tokens: 0, total_tokens: 0 };
+      if (body.usage != null) return keepVerbatim(body, text);
+      body.usage = { prompt_tokens: 0, total_tokens: 0 };
       return body;
     },
 
@@ -159,16 +198,26 @@ export function createOpenAIWireAdapter(options: OpenAIWireOptions): ProviderAda
   if (options.supportsCompletions) {
     adapter.completions = async (request: CompletionRequest, call: UpstreamCall): Promise<CompletionResponse> => {
       const response = await post('completions', shapeRequest(request, call.model, false), call);
-      const body = (await response.json()) as CompletionResponse;
-      for (const choice of body.choices ?? []) choice.finish_reason = normalizeFinish(choice.finish_reason) ?? 'stop';
-      return body;
+      const { text, body } = await readJson<CompletionResponse>(name, response);
+      let changed = false;
+      for (const choice of body.choices ?? []) {
+        const finish = normalizeFinish(choice.finish_reason) ?? 'stop';
+        if (finish !== choice.finish_reason) changed = true;
+        choice.finish_reason = finish;
+      }
+      return changed ? body : keepVerbatim(body, text);
+    };
+    const normalizeCompletionChunk = (chunk: CompletionResponse): CompletionResponse => {
+      for (const choice of chunk.choices) choice.finish_reason = normalizeFinish(choice.finish_reason);
+      return chunk;
     };
     adapter.streamCompletions = async function* (request: CompletionRequest, call: UpstreamCall) {
       const response = await post('completions', shapeRequest(request, call.model, true), call);
-      yield* readOpenAIStream<CompletionResponse>(name, response.body, (chunk) => {
-        for (const choice of chunk.choices) choice.finish_reason = normalizeFinish(choice.finish_reason);
-        return chunk;
-      });
+      yield* readOpenAIStream<CompletionResponse>(name, response.body, normalizeCompletionChunk);
+    };
+    adapter.relayCompletions = async function* (request: CompletionRequest, call: UpstreamCall, parseAll: boolean) {
+      const response = await post('completions', shapeRequest(request, call.model, true), call);
+      yield* relayOpenAIStream<CompletionResponse>(name, response.body, normalizeCompletionChunk, parseAll);
     };
   }
   return adapter;
