@@ -69,6 +69,7 @@ export async function openEmbeddedStores(dataDir: string | undefined, pepper: st
     pepper,
     log,
     availability: embedded.availability,
+    blobs: embedded.blobs,
     onClose: () => embedded.close(),
   });
 }
