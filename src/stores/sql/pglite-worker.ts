@@ -21,9 +21,16 @@ const port = parentPort!;
 const { dataDir, socketPath } = workerData as PGliteWorkerData;
 const send = (message: PGliteWorkerMessage | BlobReply) => port.postMessage(message);
 
+/**
+ * Between batches `/dev/blob` holds an empty blob, never none: PGlite's read of a missing blob throws inside
+ * Postgres and leaves the database unusable, whereas an empty one makes a stray COPY store 0 rows, which the store
+ * sees (row count) and answers with its INSERT path.
+ */
+const emptyBlob = new Blob([]);
+
 /** The request log's COPY data (pglite-blob.ts): answered once PGlite holds it, so the COPY sent next reads it. */
 async function takeBlob(db: PGlite, request: BlobRequest): Promise<void> {
-  if (request.type === 'clear-blob') return db._cleanupBlob();
+  if (request.type === 'clear-blob') return db._handleBlob(emptyBlob);
   try {
     await db._handleBlob(new Blob([request.text]));
     send({ type: 'blob-staged', seq: request.seq });
@@ -34,6 +41,7 @@ async function takeBlob(db: PGlite, request: BlobRequest): Promise<void> {
 
 try {
   const db = await openPGlite(dataDir);
+  await db._handleBlob(emptyBlob);
   // One client at a time: PGlite is a single session, and the multiplexer interleaves extended-protocol
   // messages of concurrent clients. The pool on the other side holds one connection; the second slot is only
   // there so a reconnect is not refused while the old connection is still being torn down.
