@@ -21,8 +21,8 @@ const migrations = new URL('../src/stores/sql/migrations/', import.meta.url);
 for (const file of readdirSync(migrations).filter((f) => f.endsWith('.sql')).sort()) {
   for (const statement of readFileSync(new URL(file, migrations), 'utf8').split('--> statement-breakpoint')) await db.exec(statement);
 }
-if (variant === 'json-noidx-time' || variant === 'json-pk-only') await db.exec('drop index request_log_time_idx');
-if (variant === 'json-noidx-tenant' || variant === 'json-pk-only') await db.exec('drop index request_log_tenant_id_idx');
+if (variant === 'json-noidx-time' || variant.endsWith('pk-only')) await db.exec('drop index request_log_time_idx');
+if (variant === 'json-noidx-tenant' || variant.endsWith('pk-only')) await db.exec('drop index request_log_tenant_id_idx');
 if (process.env.FILLFACTOR) await db.exec(`alter table request_log set (fillfactor = ${process.env.FILLFACTOR})`);
 
 const cols = [
@@ -76,7 +76,7 @@ async function write(rows) {
   if (variant.startsWith('json')) return db.query(jsonSql, [JSON.stringify(rows)]);
   if (variant === 'arrays') return db.query(arraySql, cols.map(([k]) => rows.map((r) => r[k])));
   const blob = new Blob([toCsv(rows)]);
-  if (variant === 'copy') return db.query(`copy request_log (${colList}) from '/dev/blob' with (format csv)`, [], { blob });
+  if (variant === 'copy' || variant === 'copy-pk-only') return db.query(`copy request_log (${colList}) from '/dev/blob' with (format csv)`, [], { blob });
   if (variant === 'copy-stage') {
     return db.transaction(async (tx) => {
       await tx.query(`copy request_log_stage (${colList}) from '/dev/blob' with (format csv)`, [], { blob });

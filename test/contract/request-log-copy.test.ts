@@ -5,40 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { newLogId, type RequestLogRecord } from '../../src/stores/request-log.js';
+import type { RequestLogRecord } from '../../src/stores/request-log.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/stores/sql/pglite.js';
 import { openSqlStores } from '../../src/stores/sql/index.js';
 import { requestLogCopyText } from '../../src/stores/sql/request-log-copy.js';
 import type { Stores } from '../../src/stores/types.js';
+import { logRecord } from '../helpers/request-log-record.js';
 import { openPGliteInMemory, recordingLog, TEST_PEPPER } from '../helpers/stores.js';
 
-function record(overrides: Partial<RequestLogRecord> = {}): RequestLogRecord {
-  return {
-    id: newLogId(),
-    requestId: 'req-1',
-    time: new Date(),
-    tenantId: 'copy-tenant',
-    keyId: null,
-    endpoint: 'chat',
-    requestedModel: 'fast',
-    model: 'sim-small',
-    provider: 'sim',
-    status: 200,
-    errorCode: null,
-    attempts: 1,
-    latencyMs: 12.5,
-    ttftMs: null,
-    inputTokens: 10,
-    outputTokens: 20,
-    costUsd: 0.000123,
-    cache: 'miss',
-    degraded: false,
-    trimmedMessages: null,
-    requestBody: null,
-    responseBody: null,
-    ...overrides,
-  };
-}
+const record = (overrides: Partial<RequestLogRecord> = {}) =>
+  logRecord({ requestId: 'req-1', tenantId: 'copy-tenant', ttftMs: null, ...overrides });
 
 test('COPY text: tab-separated fields, \\N for null, escapes for backslash, tab, newline and carriage return', () => {
   const time = new Date('2026-11-30T08:00:00.123Z');
