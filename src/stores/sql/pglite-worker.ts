@@ -24,7 +24,9 @@ const send = (message: PGliteWorkerMessage | BlobReply) => port.postMessage(mess
 /**
  * Between batches `/dev/blob` holds an empty blob, never none: PGlite's read of a missing blob throws inside
  * Postgres and leaves the database unusable, whereas an empty one makes a stray COPY store 0 rows, which the store
- * sees (row count) and answers with its INSERT path.
+ * sees (row count) and answers with its INSERT path. (PGlite's own `exec`/`query` reset it to none; here only
+ * pglite-socket calls `exec`, for a ROLLBACK when a connection closes inside a transaction, which the gateway's
+ * one connection does not leave open.)
  */
 const emptyBlob = new Blob([]);
 
