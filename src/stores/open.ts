@@ -70,6 +70,7 @@ export async function openEmbeddedStores(dataDir: string | undefined, pepper: st
     pepper,
     log,
     availability: embedded.availability,
+    blobs: embedded.blobs,
     onClose: () => embedded.close(),
   });
 }

@@ -4,42 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { newLogId, type RequestLogRecord, type RequestLogStore } from '../../src/stores/request-log.js';
+import { type RequestLogStore } from '../../src/stores/request-log.js';
 import { StoreError, type Stores } from '../../src/stores/types.js';
 import { describePostgres, testSchema } from '../helpers/postgres.js';
+import { logRecord } from '../helpers/request-log-record.js';
 import { openMemory, openPGliteInMemory, openPostgres } from '../helpers/stores.js';
 
 let tenantCounter = 0;
 /** A tenant id no other test (or rerun on the shared Postgres schema) uses. */
 const freshTenant = () => `t${process.pid}-${Date.now()}-${++tenantCounter}`;
 
-function record(overrides: Partial<RequestLogRecord> = {}): RequestLogRecord {
-  return {
-    id: newLogId(),
-    requestId: `req-${Math.random().toString(36).slice(2)}`,
-    time: new Date(),
-    tenantId: null,
-    keyId: null,
-    endpoint: 'chat',
-    requestedModel: 'fast',
-    model: 'sim-small',
-    provider: 'sim',
-    status: 200,
-    errorCode: null,
-    attempts: 1,
-    latencyMs: 12.5,
-    ttftMs: 3.25,
-    inputTokens: 10,
-    outputTokens: 20,
-    costUsd: 0.000123,
-    cache: 'miss',
-    degraded: false,
-    trimmedMessages: null,
-    requestBody: null,
-    responseBody: null,
-    ...overrides,
-  };
-}
+const record = logRecord;
 
 function logContract(open: () => Promise<Stores>, cleanup: () => Promise<void> = async () => undefined): void {
   let stores: Stores;

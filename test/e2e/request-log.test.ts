@@ -134,6 +134,32 @@ describe('request log: a stalled store', () => {
   });
 });
 
+describe('request log: records that arrive during a write', () => {
+  const store = new ObservedStore();
+  let gw: RunningGateway;
+  before(async () => {
+    store.mode = 'stall';
+    gw = await gatewayWith({ batch_size: 5, flush_interval_ms: 60_000 }, store);
+  });
+  after(async () => {
+    store.release();
+    await gw.close();
+  });
+
+  test('wait for a full batch or the flush, not written as a small batch when the write ends', async () => {
+    for (let i = 0; i < 8; i++) assert.equal((await send(gw)).status, 200);
+    store.release();
+    await until(() => store.batches.length === 1, 'the stalled batch');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(store.batches, [5], 'the 3 that came during the write wait');
+    for (let i = 0; i < 2; i++) assert.equal((await send(gw)).status, 200);
+    await until(() => store.batches.length === 2, 'the second full batch');
+    await gw.gateway.requestLog.flush();
+    assert.deepEqual(store.batches, [5, 5]);
+    assert.equal((await store.all()).length, 10);
+  });
+});
+
 describe('request log: a failing store', () => {
   const store = new ObservedStore();
   let gw: RunningGateway;

@@ -18,6 +18,7 @@ import { SqlSpendStore } from './spend-store.js';
 import { storeMeta } from './schema.js';
 import { SqlKeyStore, SqlTenantStore, type Database } from './tenancy-stores.js';
 import { guardAvailability } from './unavailable.js';
+import type { BlobStager } from './pglite-blob.js';
 import { ReconnectingClient } from './pglite-client.js';
 import { Availability } from '../../core/availability.js';
 
@@ -38,6 +39,8 @@ export interface SqlStoreOptions {
   log: StoreLogger;
   /** PGlite: the supervised worker's state; while down, queries fail at once (pglite-client.ts). */
   availability?: Availability;
+  /** PGlite: the worker's `/dev/blob`, so the request log is written with COPY (request-log-store.ts). */
+  blobs?: BlobStager;
   /** Runs after the connections closed (stops the PGlite worker). */
   onClose?: () => Promise<void>;
 }
@@ -113,7 +116,7 @@ export async function openSqlStores(options: SqlStoreOptions): Promise<Stores> {
       tenants: guardAvailability(new SqlTenantStore(db, changes), kind),
       keys: guardAvailability(new SqlKeyStore(db, hashKey, changes), kind),
       changes,
-      requestLog: new SqlRequestLogStore(db),
+      requestLog: new SqlRequestLogStore(db, options.blobs),
       spend: new SqlSpendStore(db),
       hashKey,
       ...(options.availability ? { availability: options.availability } : {}),

@@ -14,12 +14,15 @@ import { Worker } from 'node:worker_threads';
 import type pg from 'pg';
 import { Availability } from '../../core/availability.js';
 import type { StoreLogger } from '../types.js';
+import { WorkerBlobChannel, type BlobStager } from './pglite-blob.js';
 import type { PGliteWorkerData, PGliteWorkerMessage } from './pglite-worker.js';
 
 export interface EmbeddedDatabase {
   readonly client: pg.ClientConfig;
   /** Down from an unexpected exit of the worker until its replacement listens. */
   readonly availability: Availability;
+  /** The current worker's `/dev/blob`, for the request log's COPY (pglite-blob.ts). */
+  readonly blobs: BlobStager;
   /** Fault injection for tests: ends the worker thread as a crash would (the supervisor restarts it). */
   terminateWorker(): Promise<void>;
   close(): Promise<void>;
@@ -151,6 +154,7 @@ export async function startEmbeddedDatabase(dataDir: string | undefined, log: St
   }
 
   const availability = new Availability('embedded database (pglite)');
+  const blobs = new WorkerBlobChannel();
   let closing = false;
   let alive = true;
   let restarting: Promise<void> | undefined;
@@ -188,6 +192,7 @@ export async function startEmbeddedDatabase(dataDir: string | undefined, log: St
   const watch = (current: Worker) => {
     worker = current;
     alive = true;
+    blobs.attach(current);
     let failure: Error | undefined;
     current.on('error', (error) => (failure = error));
     current.once('exit', (code) => {
@@ -206,6 +211,7 @@ export async function startEmbeddedDatabase(dataDir: string | undefined, log: St
   return {
     client: { host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' },
     availability,
+    blobs,
     async terminateWorker() {
       await worker.terminate();
     },

@@ -8,9 +8,15 @@
  * CPU (bench/RESULTS.md, "Full-stages cost (session 3)"). Values JSON cannot carry exactly (NaN or ±Infinity in a
  * double column), or text the server refuses inside JSON (a lone surrogate, NUL), take the old multi-row path, so
  * what is stored, or refused, stays the same.
+ *
+ * On PGlite a batch is first a `COPY … FROM '/dev/blob'` (request-log-copy.ts), cheaper again for the worker; it
+ * falls back to the INSERT whenever it cannot store the batch exactly once by itself.
  */
 import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { checkScope, logPageLimit, type RequestLogQuery, type RequestLogRecord, type RequestLogStore } from '../request-log.js';
+import type { BlobStager } from './pglite-blob.js';
+import { requestLogColumns } from './request-log-columns.js';
+import { copyRequestLogFromBlob, requestLogCopyText } from './request-log-copy.js';
 import { requestLog } from './schema.js';
 import type { Database } from './tenancy-stores.js';
 
@@ -31,37 +37,11 @@ function conditions(query: RequestLogQuery): SQL | undefined {
   return and(...where);
 }
 
-/** JSON key (the record's field) → column and type, in table order. */
-const columns: readonly (readonly [keyof RequestLogRecord, string, string])[] = [
-  ['id', 'id', 'text'],
-  ['requestId', 'request_id', 'text'],
-  ['time', 'time', 'timestamptz'],
-  ['tenantId', 'tenant_id', 'text'],
-  ['keyId', 'key_id', 'text'],
-  ['endpoint', 'endpoint', 'text'],
-  ['requestedModel', 'requested_model', 'text'],
-  ['model', 'model', 'text'],
-  ['provider', 'provider', 'text'],
-  ['status', 'status', 'integer'],
-  ['errorCode', 'error_code', 'text'],
-  ['attempts', 'attempts', 'integer'],
-  ['latencyMs', 'latency_ms', 'double precision'],
-  ['ttftMs', 'ttft_ms', 'double precision'],
-  ['inputTokens', 'input_tokens', 'integer'],
-  ['outputTokens', 'output_tokens', 'integer'],
-  ['costUsd', 'cost_usd', 'double precision'],
-  ['cache', 'cache', 'text'],
-  ['degraded', 'degraded', 'boolean'],
-  ['trimmedMessages', 'trimmed_messages', 'integer'],
-  ['requestBody', 'request_body', 'text'],
-  ['responseBody', 'response_body', 'text'],
-];
-
 const insertHead = sql.raw(
-  `insert into "request_log" (${columns.map(([, column]) => `"${column}"`).join(', ')}) ` +
-    `select ${columns.map(([key]) => `"${key}"`).join(', ')} from json_to_recordset(`,
+  `insert into "request_log" (${requestLogColumns.map(([, column]) => `"${column}"`).join(', ')}) ` +
+    `select ${requestLogColumns.map(([key]) => `"${key}"`).join(', ')} from json_to_recordset(`,
 );
-const insertTail = sql.raw(`::json) as r(${columns.map(([key, , type]) => `"${key}" ${type}`).join(', ')}) on conflict ("id") do nothing`);
+const insertTail = sql.raw(`::json) as r(${requestLogColumns.map(([key, , type]) => `"${key}" ${type}`).join(', ')}) on conflict ("id") do nothing`);
 
 /** Doubles JSON would turn into null (NaN, ±Infinity); the multi-row path stores them as PostgreSQL does. */
 function jsonSafe(record: RequestLogRecord): boolean {
@@ -71,20 +51,37 @@ function jsonSafe(record: RequestLogRecord): boolean {
 
 /** SQLSTATE class 22 (data exception): the server refused a value inside the JSON, e.g. `\u0000` or a lone surrogate. */
 function isDataException(error: unknown): boolean {
-  // drizzle wraps the driver's error (with its SQLSTATE `code`) as `cause`.
+  return sqlState(error)?.startsWith('22') === true;
+}
+
+/** The SQLSTATE of a driver error; drizzle wraps the driver's error (with its `code`) as `cause`. */
+function sqlState(error: unknown): string | undefined {
   let e = error;
   for (let depth = 0; depth < 4 && e !== null && typeof e === 'object'; depth++, e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('22')) return true;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
-  return false;
+  return undefined;
+}
+
+/** The COPY of a batch that was (in part) stored before: a retry after a timeout. */
+function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === '23505';
 }
 
 export class SqlRequestLogStore implements RequestLogStore {
-  constructor(private readonly db: Database) {}
+  /** Stage → COPY → clear, one batch at a time: the worker holds one blob. */
+  private copying: Promise<unknown> = Promise.resolve();
+
+  /** `blobs`: PGlite's `/dev/blob` (batches go by COPY); PostgreSQL has none (batches go as one JSON parameter). */
+  constructor(
+    private readonly db: Database,
+    private readonly blobs?: BlobStager,
+  ) {}
 
   async append(records: readonly RequestLogRecord[]): Promise<void> {
     if (records.length === 0) return;
+    if (this.blobs !== undefined && (await this.appendByCopy(records, this.blobs))) return;
     if (!records.every(jsonSafe)) return this.appendRows(records);
     try {
       await this.db.execute(sql`${insertHead}${JSON.stringify(records)}${insertTail}`);
@@ -92,6 +89,35 @@ export class SqlRequestLogStore implements RequestLogStore {
       if (!isDataException(error)) throw error;
       await this.appendRows(records);
     }
+  }
+
+  /**
+   * COPY straight into the table. False when the INSERT path must decide instead: a record already stored (a
+   * retried batch; COPY has no ON CONFLICT), a value the server refuses, an invalid Date, or a row count that
+   * does not match the batch. The INSERT path is idempotent, so a partial or doubtful COPY is never doubled.
+   */
+  private appendByCopy(records: readonly RequestLogRecord[], blobs: BlobStager): Promise<boolean> {
+    const run = async (): Promise<boolean> => {
+      let text: string;
+      try {
+        text = requestLogCopyText(records);
+      } catch {
+        return false;
+      }
+      await blobs.stage(text);
+      try {
+        const result = await this.db.execute(sql.raw(copyRequestLogFromBlob));
+        return result.rowCount === records.length;
+      } catch (error) {
+        if (isDataException(error) || isUniqueViolation(error)) return false;
+        throw error;
+      } finally {
+        blobs.clear();
+      }
+    };
+    const done = this.copying.then(run, run);
+    this.copying = done.catch(() => undefined);
+    return done;
   }
 
   /** One multi-row VALUES insert: 22 bound parameters per record. */
