@@ -9,6 +9,36 @@ export interface SSETranslator<C> {
   end(batch: C[]): void;
 }
 
+/** What a reader made of one piece of decoded text: the items it completed, and the failure it met, if any. */
+export interface TextRead<C> {
+  completed: C[];
+  failure?: { error: unknown };
+}
+
+/**
+ * Drives a reader over an SSE byte stream, one batch per network read, decoding UTF-8 split across reads. Items a
+ * read completed before a failure are handed out before the failure is thrown. Stops reading once `ended()`; the
+ * result says whether the stream ended itself (its last event) rather than by running out of input.
+ */
+export async function* batchesPerRead<C>(
+  body: AsyncIterable<Uint8Array>,
+  read: (text: string) => TextRead<C>,
+  ended: () => boolean,
+): AsyncGenerator<C[], boolean> {
+  const decoder = new TextDecoder();
+  for await (const bytes of body) {
+    const { completed, failure } = read(decoder.decode(bytes, { stream: true }));
+    if (completed.length > 0) yield completed;
+    if (failure !== undefined) throw failure.error;
+    if (ended()) return true;
+  }
+  // Flushes the decoder. A final event without its blank-line terminator is incomplete; the readers drop it.
+  const { completed, failure } = read(decoder.decode());
+  if (completed.length > 0) yield completed;
+  if (failure !== undefined) throw failure.error;
+  return ended();
+}
+
 /**
  * An SSE byte stream as batches of chunks, one batch per network read (`ChunkStream` in core/provider.ts): the
  * chunks of the events a read completed, in order; none waits for a later read. Works for any chunking of the
@@ -16,7 +46,6 @@ export interface SSETranslator<C> {
  * failure is thrown.
  */
 export async function* translateSSE<C>(body: AsyncIterable<Uint8Array>, translator: SSETranslator<C>): AsyncGenerator<C[]> {
-  const decoder = new TextDecoder();
   let batch: C[] = [];
   let ended = false;
   const parser = createParser({
@@ -25,7 +54,7 @@ export async function* translateSSE<C>(body: AsyncIterable<Uint8Array>, translat
     },
   });
   /** Parses `text`: the chunks it completed, and the translator's failure if it threw. */
-  const take = (text: string): { completed: C[]; failure?: { error: unknown } } => {
+  const take = (text: string): TextRead<C> => {
     let failure: { error: unknown } | undefined;
     try {
       parser.feed(text);
@@ -36,17 +65,7 @@ export async function* translateSSE<C>(body: AsyncIterable<Uint8Array>, translat
     batch = [];
     return { completed, failure };
   };
-  for await (const bytes of body) {
-    const { completed, failure } = take(decoder.decode(bytes, { stream: true }));
-    if (completed.length > 0) yield completed;
-    if (failure !== undefined) throw failure.error;
-    if (ended) return;
-  }
-  // Flushes the decoder. A final event without its blank-line terminator is incomplete; the parser drops it.
-  const { completed, failure } = take(decoder.decode());
-  if (completed.length > 0) yield completed;
-  if (failure !== undefined) throw failure.error;
-  if (ended) return;
+  if (yield* batchesPerRead(body, take, () => ended)) return;
   translator.end(batch);
   if (batch.length > 0) yield batch;
 }

@@ -8,6 +8,7 @@
 import { createParser } from 'eventsource-parser';
 import { RawFrame, type Relayed } from '../../core/provider.js';
 import { OpenAIStreamChecks } from './stream.js';
+import { batchesPerRead, type TextRead } from '../../core/sse.js';
 
 const dataPrefix = 'data: ';
 /** The only spelling of a choice's start that is relayed: OpenAI's and the engines' compact form. */
@@ -106,7 +107,6 @@ export async function* relayOpenAIStream<T>(
   parseAll: boolean,
 ): AsyncGenerator<Relayed<T>[]> {
   const checks = new OpenAIStreamChecks<T>(provider, normalize);
-  const decoder = new TextDecoder();
   let batch: Relayed<T>[] = [];
   let ended = false;
   /** Adds one event's chunk to the batch; true on `[DONE]`. */
@@ -142,7 +142,7 @@ export async function* relayOpenAIStream<T>(
   let pending = '';
   let splitting = true;
   /** Reads `text`: the items it completed, and the failure if a frame threw. */
-  const take = (text: string): { completed: Relayed<T>[]; failure?: { error: unknown } } => {
+  const take = (text: string): TextRead<Relayed<T>> => {
     let failure: { error: unknown } | undefined;
     try {
       if (splitting && text.includes('\r')) {
@@ -169,16 +169,7 @@ export async function* relayOpenAIStream<T>(
     batch = [];
     return { completed, failure };
   };
-  for await (const bytes of body) {
-    const { completed, failure } = take(decoder.decode(bytes, { stream: true }));
-    if (completed.length > 0) yield completed;
-    if (failure !== undefined) throw failure.error;
-    if (ended) return;
-  }
-  // Flushes the decoder. A final frame without its blank line is incomplete and dropped, as the SSE parser does.
-  const { completed, failure } = take(decoder.decode());
-  if (completed.length > 0) yield completed;
-  if (failure !== undefined) throw failure.error;
-  if (ended) return;
+  // A final frame without its blank line is incomplete and dropped, as the SSE parser does.
+  if (yield* batchesPerRead(body, take, () => ended)) return;
   checks.end();
 }
