@@ -9,34 +9,39 @@ export interface SSETranslator<C> {
   end(batch: C[]): void;
 }
 
-/** What a reader made of one piece of decoded text: the items it completed, and the failure it met, if any. */
-export interface TextRead<C> {
-  completed: C[];
-  failure?: { error: unknown };
-}
-
 /**
- * Drives a reader over an SSE byte stream, one batch per network read, decoding UTF-8 split across reads. Items a
- * read completed before a failure are handed out before the failure is thrown. Stops reading once `ended()`; the
- * result says whether the stream ended itself (its last event) rather than by running out of input.
+ * Drives a reader over an SSE byte stream, one batch per network read, decoding UTF-8 split across reads: `feed`
+ * reads a piece of text (and throws for a stream that failed), `drain` hands over and clears the items completed so
+ * far. Items a read completed before a failure are handed out before the failure is thrown. Stops reading once
+ * `ended()`; the result says whether the stream ended itself (its last event) rather than by running out of input.
  */
 export async function* batchesPerRead<C>(
   body: AsyncIterable<Uint8Array>,
-  read: (text: string) => TextRead<C>,
+  feed: (text: string) => void,
+  drain: () => C[],
   ended: () => boolean,
 ): AsyncGenerator<C[], boolean> {
   const decoder = new TextDecoder();
   for await (const bytes of body) {
-    const { completed, failure } = read(decoder.decode(bytes, { stream: true }));
-    if (completed.length > 0) yield completed;
-    if (failure !== undefined) throw failure.error;
+    yield* readOnce(decoder.decode(bytes, { stream: true }), feed, drain);
     if (ended()) return true;
   }
   // Flushes the decoder. A final event without its blank-line terminator is incomplete; the readers drop it.
-  const { completed, failure } = read(decoder.decode());
+  yield* readOnce(decoder.decode(), feed, drain);
+  return ended();
+}
+
+/** One read: its completed items (if any), then its failure (if any). */
+function* readOnce<C>(text: string, feed: (text: string) => void, drain: () => C[]): Generator<C[]> {
+  let failure: { error: unknown } | undefined;
+  try {
+    feed(text);
+  } catch (error) {
+    failure = { error };
+  }
+  const completed = drain();
   if (completed.length > 0) yield completed;
   if (failure !== undefined) throw failure.error;
-  return ended();
 }
 
 /**
@@ -53,19 +58,12 @@ export async function* translateSSE<C>(body: AsyncIterable<Uint8Array>, translat
       if (!ended) ended = translator.event(message, batch);
     },
   });
-  /** Parses `text`: the chunks it completed, and the translator's failure if it threw. */
-  const take = (text: string): TextRead<C> => {
-    let failure: { error: unknown } | undefined;
-    try {
-      parser.feed(text);
-    } catch (error) {
-      failure = { error };
-    }
+  const drain = (): C[] => {
     const completed = batch;
     batch = [];
-    return { completed, failure };
+    return completed;
   };
-  if (yield* batchesPerRead(body, take, () => ended)) return;
+  if (yield* batchesPerRead(body, (text) => parser.feed(text), drain, () => ended)) return;
   translator.end(batch);
   if (batch.length > 0) yield batch;
 }

@@ -8,7 +8,7 @@
 import { createParser } from 'eventsource-parser';
 import { RawFrame, type Relayed } from '../../core/provider.js';
 import { OpenAIStreamChecks } from './stream.js';
-import { batchesPerRead, type TextRead } from '../../core/sse.js';
+import { batchesPerRead } from '../../core/sse.js';
 
 const dataPrefix = 'data: ';
 /** The only spelling of a choice's start that is relayed: OpenAI's and the engines' compact form. */
@@ -141,35 +141,32 @@ export async function* relayOpenAIStream<T>(
   };
   let pending = '';
   let splitting = true;
-  /** Reads `text`: the items it completed, and the failure if a frame threw. */
-  const take = (text: string): TextRead<Relayed<T>> => {
-    let failure: { error: unknown } | undefined;
-    try {
-      if (splitting && text.includes('\r')) {
-        splitting = false;
-        text = pending + text;
-        pending = '';
-      }
-      if (!splitting) {
-        parser.feed(text);
-      } else {
-        pending += text;
-        let start = 0;
-        for (let end = pending.indexOf('\n\n'); end >= 0 && !ended; end = pending.indexOf('\n\n', start)) {
-          const sse = pending.slice(start, end + 2);
-          start = end + 2;
-          if (sse !== '\n\n' && frame(sse)) ended = true;
-        }
-        if (start > 0) pending = pending.slice(start);
-      }
-    } catch (error) {
-      failure = { error };
+  /** Reads `text` frame by frame; throws when a frame does (the items before it are drained first). */
+  const feed = (text: string): void => {
+    if (splitting && text.includes('\r')) {
+      splitting = false;
+      text = pending + text;
+      pending = '';
     }
+    if (!splitting) {
+      parser.feed(text);
+      return;
+    }
+    pending += text;
+    let start = 0;
+    for (let end = pending.indexOf('\n\n'); end >= 0 && !ended; end = pending.indexOf('\n\n', start)) {
+      const sse = pending.slice(start, end + 2);
+      start = end + 2;
+      if (sse !== '\n\n' && frame(sse)) ended = true;
+    }
+    if (start > 0) pending = pending.slice(start);
+  };
+  const drain = (): Relayed<T>[] => {
     const completed = batch;
     batch = [];
-    return { completed, failure };
+    return completed;
   };
   // A final frame without its blank line is incomplete and dropped, as the SSE parser does.
-  if (yield* batchesPerRead(body, take, () => ended)) return;
+  if (yield* batchesPerRead(body, feed, drain, () => ended)) return;
   checks.end();
 }
