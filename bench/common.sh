@@ -1,4 +1,4 @@
-# Shared by bench/sitting.sh and bench/soak.sh (sourced, not run). Expects $root (the repository) to be set.
+# Shared by the bench scripts (sourced, not run). Expects $root (the repository) to be set.
 
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
@@ -62,4 +62,16 @@ machine_facts() {
   if [ -n "${REDIS_URL:-}" ] && command -v redis-cli >/dev/null; then
     echo "- Redis server $(redis-cli -u "$REDIS_URL" info server 2>/dev/null | sed -n 's/^redis_version:\([^[:space:]]*\).*/\1/p') at $REDIS_URL"
   fi
+}
+
+# Builds the code under test into "$1/dist": the working tree's src/, or PROFILE_REF's (a before/after pair; its
+# sources go to "$1/ref"). tsc emits even with type errors elsewhere in a shared working tree; those are reported,
+# not fatal here.
+build_under_test() {
+  local out="$1" src_root="$root"
+  if [ -n "${PROFILE_REF:-}" ]; then
+    src_root="$out/ref" && rm -rf "$src_root" && mkdir -p "$src_root"
+    git -C "$root" archive "$PROFILE_REF" src tsconfig.json tsconfig.build.json | tar -x -C "$src_root"
+  fi
+  (cd "$src_root" && { npx tsc -p tsconfig.build.json --outDir "$out/dist" >"$out/tsc.log" || echo "tsc reported errors (see $out/tsc.log)" >&2; } && cp -r src/stores/sql/migrations "$out/dist/stores/sql/")
 }

@@ -4,16 +4,14 @@
 #   bench/pglite-rss.sh            (PROFILE_REF=<commit> measures that commit's src/ instead of the working tree)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 gwbench="${GWBENCH_DIR:-$root/../shared/gwbench}"
 out="$root/.bench-out/pglite-rss"
 mock_port="${MOCK_PORT:-9311}" gw_port="${GW_PORT:-8431}"
 rm -rf "$out" && mkdir -p "$out/data"
-src_root="$root"
-if [ -n "${PROFILE_REF:-}" ]; then
-  src_root="$out/ref" && mkdir -p "$src_root"
-  git -C "$root" archive "$PROFILE_REF" src tsconfig.json tsconfig.build.json | tar -x -C "$src_root"
-fi
-(cd "$src_root" && { npx tsc -p tsconfig.build.json --outDir "$out/dist" >"$out/tsc.log" || echo "tsc reported errors (see $out/tsc.log)" >&2; } && cp -r src/stores/sql/migrations "$out/dist/stores/sql/")
+# PROFILE_REF=<commit> builds that commit's src/ instead of the working tree (a before/after pair).
+build_under_test "$out"
 sed -e 's/^  driver: memory$/  driver: pglite/' "$root/bench/gwbench.yaml" >"$out/config.yaml"
 printf '  data_dir: %s\n' "$out/data" >>"$out/config.yaml"
 MOCK_QUIET=1 node "$gwbench/mock-upstream.mjs" --port="$mock_port" >"$out/mock.log" 2>&1 &

@@ -9,19 +9,15 @@
 # PROFILE_RESET_SIGNAL=1 and HEAP_SAMPLING_OUT=<file> for allocations per request).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 gwbench="${GWBENCH_DIR:-$root/../shared/gwbench}"
 mode="${1:-nonstream}" concurrency="${2:-8}" seconds="${3:-10}"
 out="${PROFILE_OUT:-$root/.bench-out/profile}"
 mock_port="${MOCK_PORT:-9310}" gw_port="${GW_PORT:-8430}"
 mkdir -p "$out" && rm -rf "$out/dist" "$out/$mode" && mkdir -p "$out/$mode"
-# PROFILE_REF=<commit> profiles that commit's src/ instead of the working tree (a before/after pair).
-src_root="$root"
-if [ -n "${PROFILE_REF:-}" ]; then
-  src_root="$out/ref" && rm -rf "$src_root" && mkdir -p "$src_root"
-  git -C "$root" archive "$PROFILE_REF" src tsconfig.json tsconfig.build.json | tar -x -C "$src_root"
-fi
-# tsc emits even with type errors elsewhere in a shared working tree; those are reported, not fatal here.
-(cd "$src_root" && { npx tsc -p tsconfig.build.json --outDir "$out/dist" >"$out/tsc.log" || echo "tsc reported errors (see $out/tsc.log)" >&2; } && cp -r src/stores/sql/migrations "$out/dist/stores/sql/")
+# PROFILE_REF=<commit> builds that commit's src/ instead of the working tree (a before/after pair).
+build_under_test "$out"
 MOCK_QUIET=1 node "$gwbench/mock-upstream.mjs" --port="$mock_port" >"$out/mock.log" 2>&1 &
 mock=$!
 trap 'kill "$mock" 2>/dev/null || true' EXIT

@@ -7,17 +7,15 @@
 # PROFILE_OUT / MOCK_PORT / GW_PORT / PROFILE_REF / PROFILE_NODE_FLAGS as in bench/profile.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 gwbench="${GWBENCH_DIR:-$root/../shared/gwbench}"
 seconds="${1:-10}"
 out="${PROFILE_OUT:-$root/.bench-out/profile}/rss"
 mock_port="${MOCK_PORT:-9310}" gw_port="${GW_PORT:-8430}"
 rm -rf "$out" && mkdir -p "$out"
-src_root="$root"
-if [ -n "${PROFILE_REF:-}" ]; then
-  src_root="$out/ref" && mkdir -p "$src_root"
-  git -C "$root" archive "$PROFILE_REF" src tsconfig.json tsconfig.build.json | tar -x -C "$src_root"
-fi
-(cd "$src_root" && { npx tsc -p tsconfig.build.json --outDir "$out/dist" >"$out/tsc.log" || echo "tsc reported errors (see $out/tsc.log)" >&2; } && cp -r src/stores/sql/migrations "$out/dist/stores/sql/")
+# PROFILE_REF=<commit> builds that commit's src/ instead of the working tree (a before/after pair).
+build_under_test "$out"
 MOCK_QUIET=1 node "$gwbench/mock-upstream.mjs" --port="$mock_port" >"$out/mock.log" 2>&1 &
 mock=$!
 gateway=
