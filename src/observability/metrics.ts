@@ -43,6 +43,16 @@ interface RequestSeries {
   cost: Incrementer;
 }
 
+/** The value under `key`, made on first use: each label combination's series is bound once. */
+function bound<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   /**
@@ -178,12 +188,7 @@ export class GatewayMetrics {
     const model = ctx.model ?? ctx.requestedModel ?? 'none';
     const provider = ctx.provider ?? 'none';
     const series = this.seriesFor(ctx.endpoint, model, provider);
-    let requests = series.requests.get(status);
-    if (requests === undefined) {
-      requests = this.requests.series({ endpoint: ctx.endpoint, model, provider, status });
-      series.requests.set(status, requests);
-    }
-    requests.inc();
+    bound(series.requests, status, () => this.requests.series({ endpoint: ctx.endpoint, model, provider, status })).inc();
     if (errorCode !== undefined) this.errors.inc({ endpoint: ctx.endpoint, code: errorCode });
     for (const attempt of ctx.attempts) this.attemptCounter(attempt.provider, attempt.errorCode ?? 'ok').inc();
     if (ctx.endpoint === 'models' || ctx.endpoint === 'admin') return;
@@ -201,17 +206,8 @@ export class GatewayMetrics {
   }
 
   private attemptCounter(provider: string, outcome: string): Incrementer {
-    let byOutcome = this.attemptSeries.get(provider);
-    if (byOutcome === undefined) {
-      byOutcome = new Map();
-      this.attemptSeries.set(provider, byOutcome);
-    }
-    let counter = byOutcome.get(outcome);
-    if (counter === undefined) {
-      counter = this.attempts.series({ provider, outcome });
-      byOutcome.set(outcome, counter);
-    }
-    return counter;
+    const byOutcome = bound(this.attemptSeries, provider, () => new Map<string, Incrementer>());
+    return bound(byOutcome, outcome, () => this.attempts.series({ provider, outcome }));
   }
 
   /**
@@ -219,21 +215,12 @@ export class GatewayMetrics {
    * series bound but never recorded is not rendered, e.g. the histograms of `models` requests).
    */
   private seriesFor(operation: string, model: string, provider: string): RequestSeries {
-    let byModel = this.series.get(operation);
-    if (byModel === undefined) {
-      byModel = new Map();
-      this.series.set(operation, byModel);
-    }
-    let byProvider = byModel.get(model);
-    if (byProvider === undefined) {
-      byProvider = new Map();
-      byModel.set(model, byProvider);
-    }
-    let series = byProvider.get(provider);
-    if (series === undefined) {
+    const byModel = bound(this.series, operation, () => new Map<string, Map<string, RequestSeries>>());
+    const byProvider = bound(byModel, model, () => new Map<string, RequestSeries>());
+    return bound(byProvider, provider, () => {
       const labels = { gen_ai_operation_name: operation, gen_ai_request_model: model, gen_ai_provider_name: provider };
       const tokenLabels = { gen_ai_request_model: model, gen_ai_provider_name: provider };
-      series = {
+      return {
         requests: new Map(),
         duration: this.duration.series(labels),
         ttft: this.ttft.series(labels),
@@ -244,9 +231,7 @@ export class GatewayMetrics {
         cachedTokens: this.tokens.series({ type: 'cached_input', model, provider }),
         cost: this.cost.series({ model, provider }),
       };
-      byProvider.set(provider, series);
-    }
-    return series;
+    });
   }
 
   setCircuitState(deployment: string, state: 'closed' | 'open' | 'half_open' | 'recovering'): void {
